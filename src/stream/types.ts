@@ -1,0 +1,50 @@
+import type { EventFields } from '../protocol/types.js';
+
+/** What happens when a client stops reading and its queue passes `maxQueueBytes`. */
+export type OverflowPolicy = 'close';
+
+export interface EventStreamOptions {
+  /**
+   * Interval of the heartbeat comment, in ms; 0 turns heartbeats off. Default 15 000: below the
+   * 30–60 s idle timeouts of common proxies and load balancers.
+   */
+  heartbeatMs?: number;
+  /**
+   * Bytes that may wait for a slow client before the overflow policy applies. Default 1 MiB:
+   * enough for bursts, small enough that 10k stuck clients cannot exhaust memory.
+   */
+  maxQueueBytes?: number;
+  /** Only `close`: end the stream; the client reconnects and resumes from its Last-Event-ID. */
+  onOverflow?: OverflowPolicy;
+  /** Sent as `retry:` right after the headers. */
+  retry?: number;
+  /** Extra response headers (CORS, Last-Event-ID, …). */
+  headers?: Record<string, string | string[]>;
+  /** Response status; default 200. */
+  status?: number;
+}
+
+/** Why a stream ended. */
+export type CloseReason = 'client' | 'server' | 'overflow' | 'error';
+
+/**
+ * One long-lived `text/event-stream` response. Implemented in `event-stream.ts`; created through
+ * an adapter (node:http, http2, express, koa, fastify, fetch).
+ */
+export interface EventStreamApi {
+  /** The `Last-Event-ID` request header, if the client sent one. */
+  readonly lastEventId: string | undefined;
+  readonly closed: boolean;
+  /** Bytes queued because the socket was full. */
+  readonly queuedBytes: number;
+  /** Encodes and writes one event. Returns false once the stream is closed. */
+  send(event: EventFields): boolean;
+  /** Writes an already-encoded frame; share one Buffer among all streams that get the event. */
+  write(frame: Uint8Array): boolean;
+  /** Writes a comment line. */
+  comment(text?: string): boolean;
+  /** Ends the response; idempotent. */
+  close(): void;
+  /** Called once when the stream closes for any reason. */
+  onClose(listener: (reason: CloseReason) => void): void;
+}
