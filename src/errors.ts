@@ -53,7 +53,10 @@ export const errorTable = {
 
   // Client
   HTTP_ERROR: { status: 502, message: 'The server answered with an error status' },
-  INVALID_CONTENT_TYPE: { status: 502, message: 'The server did not answer with text/event-stream' },
+  INVALID_CONTENT_TYPE: {
+    status: 502,
+    message: 'The server did not answer with text/event-stream',
+  },
   CONNECTION_LOST: { status: 502, message: 'The connection was lost' },
   HEARTBEAT_TIMEOUT: { status: 504, message: 'No data arrived within the heartbeat timeout' },
   HISTORY_LOST: { status: 410, message: 'The hub no longer has the requested history' },
