@@ -31,3 +31,43 @@ export interface TopicMatcher {
 
 /** How a selector string is read: draft 07 `topic=` (exact, `*` or RFC 6570 template) or a WHATWG URL pattern. */
 export type SelectorSyntax = 'template' | 'urlpattern';
+
+/** What a publisher sends; the hub validates it and assigns an id when there is none. */
+export interface PublishInput {
+  /** Canonical topic first, then alternates. */
+  topics: string[];
+  data?: string;
+  private?: boolean;
+  id?: string;
+  type?: string;
+  retry?: number;
+}
+
+/**
+ * A running hub: the pub/sub core plus its Mercure HTTP surface. Created by `createHub(options)`
+ * (src/hub/create-hub.ts); `HubOptions` lives in src/hub/options.ts.
+ */
+export interface Hub {
+  /**
+   * Node request handler for `/.well-known/mercure` and below. Requests for other paths go to
+   * `next` when given (Express/Connect style), else get a 404. Works with node:http, the http2
+   * compatibility API, Express, Koa (`ctx.req`, `ctx.res` with `ctx.respond = false`) and Fastify
+   * (`reply.hijack()`, `request.raw`, `reply.raw`).
+   */
+  handler(
+    req: import('node:http').IncomingMessage,
+    res: import('node:http').ServerResponse,
+    next?: (err?: unknown) => void,
+  ): void;
+  /** Publishes without HTTP or authorization (trusted server code). Resolves with the id. */
+  publish(input: PublishInput): Promise<string>;
+  /** Number of open subscriber streams on this node. */
+  readonly subscriberCount: number;
+  /** True while the hub accepts requests (false once shutdown began). */
+  readonly accepting: boolean;
+  /**
+   * Stops accepting, ends every stream (clients reconnect elsewhere, resuming from their last
+   * event id), then closes the transport (flushing durable stores). Idempotent.
+   */
+  shutdown(): Promise<void>;
+}

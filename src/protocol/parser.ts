@@ -111,7 +111,7 @@ export class EventStreamParser {
       let end: number;
       if (nextCR === -1) end = nextLF;
       else if (nextLF === -1) end = nextCR;
-      else end = nextCR < nextLF ? nextCR : nextLF;
+      else end = Math.min(nextCR, nextLF);
       if (end === -1) break;
 
       let line = text.slice(pos, end);
