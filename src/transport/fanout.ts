@@ -1,0 +1,71 @@
+import type { Update } from './types.js';
+
+interface Subscription {
+  readonly listener: (update: Update) => void;
+  active: boolean;
+}
+
+/**
+ * This process's live listeners of one transport. Delivers each update to every listener in the
+ * order updates were emitted, even when a listener publishes from inside its callback (that update
+ * is queued until the current one has reached everyone). A listener that throws is reported to
+ * `onError` and does not keep the update from the others.
+ */
+export class Fanout {
+  // Copy-on-write, so (un)subscribing during a delivery never disturbs the loop over listeners.
+  #subscriptions: readonly Subscription[] = [];
+  #queue: Update[] = [];
+  #delivering = false;
+  readonly #onError: (err: unknown) => void;
+
+  constructor(onError: (err: unknown) => void) {
+    this.#onError = onError;
+  }
+
+  subscribe(listener: (update: Update) => void): () => void {
+    const subscription: Subscription = { listener, active: true };
+    this.#subscriptions = [...this.#subscriptions, subscription];
+    return () => {
+      if (!subscription.active) return;
+      subscription.active = false;
+      this.#subscriptions = this.#subscriptions.filter((s) => s !== subscription);
+    };
+  }
+
+  emit(update: Update): void {
+    this.#queue.push(update);
+    if (this.#delivering) return;
+    this.#delivering = true;
+    try {
+      // The queue may grow while we loop: a listener that publishes appends to it.
+      for (let i = 0; i < this.#queue.length; i++) {
+        const next = this.#queue[i]!;
+        for (const subscription of this.#subscriptions) {
+          if (!subscription.active) continue;
+          try {
+            subscription.listener(next);
+          } catch (err) {
+            this.#report(err);
+          }
+        }
+      }
+    } finally {
+      this.#queue = [];
+      this.#delivering = false;
+    }
+  }
+
+  /** Unsubscribes everyone (on close). */
+  clear(): void {
+    for (const subscription of this.#subscriptions) subscription.active = false;
+    this.#subscriptions = [];
+  }
+
+  #report(err: unknown): void {
+    try {
+      this.#onError(err);
+    } catch {
+      // An onError that throws must not break delivery either; there is nowhere left to report.
+    }
+  }
+}

@@ -1,0 +1,23 @@
+export type { RetentionOptions } from './common.js';
+export {
+  createMemoryTransport,
+  DEFAULT_MEMORY_MAX_HISTORY,
+  MemoryTransport,
+  type MemoryTransportOptions,
+} from './memory.js';
+export {
+  createSqliteTransport,
+  DEFAULT_BUSY_TIMEOUT_MS,
+  DEFAULT_SQLITE_MAX_HISTORY,
+  DEFAULT_TRIM_BATCH_SIZE,
+  DEFAULT_TRIM_INTERVAL_MS,
+  SqliteTransport,
+  type SqliteTransportOptions,
+} from './sqlite.js';
+export type { ReplayOptions, ReplayResult, Transport, Update } from './types.js';
+export {
+  type CreateTransportOptions,
+  createTransport,
+  parseTransportUrl,
+  type TransportSpec,
+} from './url.js';
