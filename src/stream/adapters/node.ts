@@ -1,0 +1,103 @@
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import { EventStream } from '../event-stream.js';
+import type { EventSink, SinkListener } from '../sink.js';
+import type { CloseReason, EventStreamOptions } from '../types.js';
+
+/** A node:http (Express too) or node:http2 compatibility-API request. */
+export type NodeRequest = IncomingMessage | Http2ServerRequest;
+/** A node:http (Express too) or node:http2 compatibility-API response. */
+export type NodeResponse = ServerResponse | Http2ServerResponse;
+
+// The part both response classes share, so one sink serves both without overload unions.
+interface ResponseLike {
+  readonly headersSent: boolean;
+  readonly writableEnded: boolean;
+  readonly destroyed?: boolean;
+  readonly stream?: { readonly destroyed: boolean };
+  readonly socket: { readonly destroyed: boolean } | null;
+  writeHead(status: number, headers: Record<string, string | string[]>): unknown;
+  write(chunk: Uint8Array): boolean;
+  cork(): void;
+  uncork(): void;
+  end(): unknown;
+  destroy(): unknown;
+  on(event: string, listener: (arg?: unknown) => void): unknown;
+  off(event: string, listener: (arg?: unknown) => void): unknown;
+}
+
+/** The `Last-Event-ID` request header; the first one if it came several times. */
+export function lastEventIdFrom(headers: IncomingHttpHeaders): string | undefined {
+  const value = headers['last-event-id'];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+class NodeResponseSink implements EventSink {
+  readonly http1: boolean;
+  readonly lastEventId: string | undefined;
+  readonly #res: ResponseLike;
+
+  constructor(req: NodeRequest, res: ResponseLike) {
+    this.http1 = req.httpVersionMajor < 2;
+    this.lastEventId = lastEventIdFrom(req.headers);
+    this.#res = res;
+  }
+
+  get headersSent(): boolean {
+    return this.#res.headersSent || this.#res.writableEnded;
+  }
+
+  get gone(): boolean {
+    const res = this.#res;
+    return res.destroyed === true || res.stream?.destroyed === true || !!res.socket?.destroyed;
+  }
+
+  writeHead(status: number, headers: Record<string, string | string[]>): void {
+    this.#res.writeHead(status, headers);
+  }
+
+  write(chunk: Uint8Array): boolean {
+    return this.#res.write(chunk);
+  }
+
+  cork(): void {
+    this.#res.cork();
+  }
+
+  uncork(): void {
+    this.#res.uncork();
+  }
+
+  close(reason: CloseReason): void {
+    if (reason === 'server') this.#res.end();
+    else this.#res.destroy();
+  }
+
+  listen(listener: SinkListener): () => void {
+    const res = this.#res;
+    const onDrain = (): void => listener.drain();
+    const onClose = (): void => listener.close();
+    const onError = (error: unknown): void => listener.close(error ?? new Error('response error'));
+    res.on('drain', onDrain);
+    res.on('close', onClose);
+    res.on('error', onError);
+    return () => {
+      res.off('drain', onDrain);
+      res.off('close', onClose);
+      res.off('error', onError);
+    };
+  }
+}
+
+/**
+ * Turns a node:http response (also Express's `res`) or a node:http2 compatibility-API response
+ * into an event stream. Headers already set with `res.setHeader` (e.g. by CORS middleware) are
+ * kept. Throws STREAM_HEADERS_SENT if the response already started.
+ */
+export function createEventStream(
+  req: NodeRequest,
+  res: NodeResponse,
+  options?: EventStreamOptions,
+): EventStream {
+  return new EventStream(new NodeResponseSink(req, res as unknown as ResponseLike), options);
+}

@@ -1,0 +1,236 @@
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import { isSseHubError } from '../../src/errors.js';
+import { encodeEvent } from '../../src/protocol/encoder.js';
+import { createEventStream } from '../../src/stream/adapters/node.js';
+import type { EventStream } from '../../src/stream/event-stream.js';
+import { heartbeats } from '../../src/stream/heartbeat.js';
+import type { EventStreamOptions } from '../../src/stream/types.js';
+import { listen, openSse } from '../helpers/sse-client.js';
+import {
+  checkWithEventSource,
+  checkWithParser,
+  runScript,
+  SCRIPT_OPTIONS,
+  SENT_LAST_EVENT_ID,
+  StreamLog,
+} from './fixtures/scenario.js';
+
+type Route = (req: http.IncomingMessage, res: http.ServerResponse) => void;
+
+describe('EventStream over node:http', () => {
+  const log = new StreamLog();
+  const routes = new Map<string, Route>();
+  const server = http.createServer((req, res) => {
+    const route = routes.get(new URL(req.url ?? '/', 'http://x').pathname);
+    if (route) route(req, res);
+    else res.writeHead(404).end();
+  });
+  let base = '';
+
+  before(async () => {
+    base = await listen(server);
+  });
+  after(() => {
+    log.closeAll();
+    server.closeAllConnections();
+    server.close();
+  });
+
+  routes.set('/script', (req, res) => {
+    runScript(createEventStream(req, res, SCRIPT_OPTIONS), log);
+  });
+
+  it('serves the scripted stream to our parser', async () => {
+    const conn = await openSse(`${base}/script`, {
+      headers: { 'last-event-id': SENT_LAST_EVENT_ID },
+    });
+    await checkWithParser(conn, log, { connection: 'keep-alive' });
+  });
+
+  it('serves the scripted stream to the eventsource package', async () => {
+    await checkWithEventSource(`${base}/script`, log);
+  });
+
+  it('keeps headers set earlier on the response and applies status/extra headers', async () => {
+    routes.set('/custom', (req, res) => {
+      res.setHeader('x-earlier', 'kept');
+      log.add(
+        createEventStream(req, res, {
+          status: 201,
+          headers: { 'Cache-Control': 'no-store', 'x-multi': ['a', 'b'] },
+          heartbeatMs: 0,
+        }),
+      );
+    });
+    const conn = await openSse(`${base}/custom`);
+    try {
+      assert.equal(conn.status, 201);
+      assert.equal(conn.headers['x-earlier'], 'kept');
+      assert.equal(conn.headers['cache-control'], 'no-store');
+      assert.equal(conn.headers['x-multi'], 'a, b');
+      assert.equal(conn.headers['content-type'], 'text/event-stream');
+      await conn.waitFor(() => conn.comments.length === 1, 'the opening comment');
+      assert.equal(log.streams.at(-1)?.lastEventId, undefined);
+    } finally {
+      conn.close();
+    }
+  });
+
+  it('writes one shared Buffer to several streams, and comments', async () => {
+    const streams: EventStream[] = [];
+    routes.set('/shared', (req, res) => {
+      const s = createEventStream(req, res, { heartbeatMs: 0 });
+      log.add(s);
+      streams.push(s);
+    });
+    const a = await openSse(`${base}/shared`);
+    const b = await openSse(`${base}/shared`);
+    try {
+      const frame = encodeEvent({ id: '7', event: 'tick', data: 'same bytes' });
+      for (const s of streams) {
+        assert.equal(s.write(frame), true);
+        assert.equal(s.comment('two\nlines'), true);
+      }
+      for (const conn of [a, b]) {
+        await conn.waitForEvents(1);
+        await conn.waitFor(() => conn.comments.length === 3, 'the comment lines');
+        assert.deepEqual(conn.events, [{ type: 'tick', data: 'same bytes', lastEventId: '7' }]);
+        assert.deepEqual(conn.comments, [' ok', ' two', ' lines']);
+      }
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+
+  it('ends the response on close(); later writes return false; onClose runs once', async () => {
+    let stream: EventStream | undefined;
+    const reasons: string[] = [];
+    routes.set('/server-close', (req, res) => {
+      stream = createEventStream(req, res, { heartbeatMs: 25 });
+      stream.onClose((r) => reasons.push(r));
+      stream.send({ data: 'bye' });
+      stream.close();
+      stream.close();
+    });
+    const registered = heartbeats.size;
+    const conn = await openSse(`${base}/server-close`);
+    await conn.waitForEnd();
+    assert.deepEqual(
+      conn.events.map((e) => e.data),
+      ['bye'],
+    );
+    assert.ok(stream);
+    assert.deepEqual(reasons, ['server']);
+    assert.equal(stream.closeReason, 'server');
+    assert.equal(stream.send({ data: 'x' }), false);
+    assert.equal(stream.write(encodeEvent({ data: 'x' })), false);
+    assert.equal(stream.comment('x'), false);
+    // Invalid input after close is not even looked at: writing after close never throws.
+    assert.equal(stream.send({ id: 'a\nb' }), false);
+    let late = '';
+    stream.onClose((r) => {
+      late = r;
+    });
+    assert.equal(late, 'server', 'a listener added after close runs at once');
+    assert.equal(heartbeats.size, registered);
+  });
+
+  it('rejects a bad event with INVALID_EVENT_FIELD and writes nothing of it', async () => {
+    let thrown: unknown;
+    routes.set('/bad-event', (req, res) => {
+      const s = createEventStream(req, res, { heartbeatMs: 0 });
+      log.add(s);
+      try {
+        s.send({ id: 'ok', data: 'a', event: 'bad\nname' });
+      } catch (err) {
+        thrown = err;
+      }
+      s.send({ data: 'after' });
+      s.close();
+    });
+    const conn = await openSse(`${base}/bad-event`);
+    await conn.waitForEnd();
+    assert.ok(isSseHubError(thrown, 'INVALID_EVENT_FIELD'));
+    assert.deepEqual(
+      conn.events.map((e) => [e.data, e.lastEventId]),
+      [['after', '']],
+    );
+  });
+
+  it('throws STREAM_HEADERS_SENT on a response that already started', async () => {
+    let thrown: unknown;
+    routes.set('/started', (req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('x');
+      try {
+        createEventStream(req, res);
+      } catch (err) {
+        thrown = err;
+      }
+      res.end();
+    });
+    const res = await fetch(`${base}/started`);
+    assert.equal(await res.text(), 'x');
+    assert.ok(isSseHubError(thrown, 'STREAM_HEADERS_SENT'));
+  });
+
+  it('throws INVALID_OPTION for bad options before touching the response', async () => {
+    const bad: EventStreamOptions[] = [
+      { heartbeatMs: 5 },
+      { heartbeatMs: -1 },
+      { heartbeatMs: 1.5 },
+      { maxQueueBytes: 0 },
+      { retry: -1 },
+      { status: 101 },
+      { onOverflow: 'drop' as 'close' },
+      { headers: { 'x-evil': 'a\r\nset-cookie: b' } },
+      { headers: { 'bad name': 'x' } },
+    ];
+    const failures: unknown[] = [];
+    let sentBefore = true;
+    routes.set('/bad-options', (req, res) => {
+      for (const options of bad) {
+        try {
+          createEventStream(req, res, options);
+        } catch (err) {
+          failures.push(err);
+        }
+      }
+      sentBefore = res.headersSent;
+      res.writeHead(204).end();
+    });
+    const res = await fetch(`${base}/bad-options`);
+    assert.equal(res.status, 204);
+    assert.equal(sentBefore, false);
+    assert.equal(failures.length, bad.length);
+    for (const err of failures) assert.ok(isSseHubError(err, 'INVALID_OPTION'), String(err));
+  });
+
+  it('closes at once with reason client when the client left before the stream was made', async () => {
+    const made: EventStream[] = [];
+    let left!: () => void;
+    const clientLeft = new Promise<void>((resolve) => {
+      left = resolve;
+    });
+    routes.set('/gone', (req, res) => {
+      res.on('close', () => {
+        const s = createEventStream(req, res, { heartbeatMs: 20 });
+        made.push(s);
+        left();
+      });
+    });
+    const registered = heartbeats.size;
+    const req = http.get(`${base}/gone`, { agent: false });
+    req.on('error', () => {});
+    // Drop the request as soon as it is on the wire; the server sees its response close.
+    req.on('finish', () => req.destroy());
+    await clientLeft;
+    assert.equal(made.length, 1);
+    assert.equal(made[0]?.closed, true);
+    assert.equal(made[0]?.closeReason, 'client');
+    assert.equal(heartbeats.size, registered);
+  });
+});
