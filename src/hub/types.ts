@@ -8,6 +8,13 @@ export interface Claims {
   payload?: unknown;
   /** Expiry, seconds since the epoch. */
   exp?: number;
+  /**
+   * `publish` compiled with each selector's own syntax. Draft-08 tokens mix exact and URL-pattern
+   * matchers, which the strings alone cannot say; when present, authorize with these.
+   */
+  publishMatchers?: TopicMatcher[];
+  /** `subscribe` compiled with each selector's own syntax; when present, authorize with these. */
+  subscribeMatchers?: TopicMatcher[];
 }
 
 export type TokenRole = 'publisher' | 'subscriber';
