@@ -122,9 +122,16 @@ export class EventStream implements EventStreamApi {
     this.#end('server');
   }
 
-  onClose(listener: (reason: CloseReason) => void): void {
-    if (this.#closeReason !== undefined) listener(this.#closeReason);
-    else this.#closeListeners.push(listener);
+  onClose(listener: (reason: CloseReason) => void): () => void {
+    if (this.#closeReason !== undefined) {
+      listener(this.#closeReason);
+      return noop;
+    }
+    this.#closeListeners.push(listener);
+    return () => {
+      const at = this.#closeListeners.indexOf(listener);
+      if (at !== -1) this.#closeListeners.splice(at, 1);
+    };
   }
 
   /** Resolves once queued frames have reached the socket (at once if none wait), or on close. */
@@ -217,12 +224,13 @@ export class EventStream implements EventStreamApi {
     this.#blocked = false;
     const sink = this.#sink;
     this.#sink = DETACHED_SINK;
-    // Clean-up and every listener run even if something throws; the first error is rethrown.
-    let failure: { error: unknown } | undefined;
+    // Clean-up and every listener run even if one throws. Nothing is rethrown: #end often runs
+    // inside a socket 'close' handler, where a throw would be an uncaught exception that takes
+    // the whole process (and every other stream) down for one listener's bug.
     try {
       sink.close(reason);
     } catch (error) {
-      failure = { error };
+      reportCloseError(error);
     }
     this.#wakeDrainWaiters();
     const listeners = this.#closeListeners;
@@ -231,9 +239,20 @@ export class EventStream implements EventStreamApi {
       try {
         listener(reason);
       } catch (error) {
-        failure ??= { error };
+        reportCloseError(error);
       }
     }
-    if (failure !== undefined) throw failure.error;
   }
+}
+
+function noop(): void {}
+
+function reportCloseError(error: unknown): void {
+  if (typeof process === 'undefined' || typeof process.emitWarning !== 'function') return;
+  const message = error instanceof Error ? error.message : String(error);
+  const detail = error instanceof Error ? error.stack : undefined;
+  process.emitWarning(`an event stream close listener threw: ${message}`, {
+    code: 'SSEHUB_CLOSE_LISTENER',
+    ...(detail === undefined ? {} : { detail }),
+  });
 }

@@ -15,10 +15,11 @@ export const MIN_HEARTBEAT_MS = 10;
 /** Longest heartbeat interval: the largest delay a Node timer accepts. */
 export const MAX_HEARTBEAT_MS = 2 ** 31 - 1;
 /**
- * Default bound of one client's queue. 1 MiB absorbs bursts; a client that falls further behind
- * is dropped (and resumes from its Last-Event-ID), so a stuck client never pins more than this.
+ * Default bound of one client's queue. 256 KiB absorbs bursts of hundreds of typical updates; a
+ * client that falls further behind is dropped (and resumes from its Last-Event-ID). The bound is
+ * per client: 10k stuck clients pin at most ~2.5 GiB, so lower it for more clients per process.
  */
-export const DEFAULT_MAX_QUEUE_BYTES = 1024 * 1024;
+export const DEFAULT_MAX_QUEUE_BYTES = 256 * 1024;
 
 export interface ResolvedStreamOptions {
   heartbeatMs: number;

@@ -30,7 +30,7 @@ export async function pipeEvents(
   const closed = new Promise<typeof CLOSED>((resolve) => {
     release = () => resolve(CLOSED);
   });
-  stream.onClose(() => {
+  const stopListening = stream.onClose(() => {
     release();
     // A Readable waiting for data would hold its resources until the next chunk; stop it now.
     if (source instanceof Readable) source.destroy();
@@ -56,6 +56,9 @@ export async function pipeEvents(
     finished = true;
     stream.close();
     throw error;
+  } finally {
+    // A long-lived stream fed from many sources in turn must not keep each one reachable.
+    stopListening();
   }
   if (!finished) {
     try {

@@ -10,8 +10,9 @@ export interface EventStreamOptions {
    */
   heartbeatMs?: number;
   /**
-   * Bytes that may wait for a slow client before the overflow policy applies. Default 1 MiB:
-   * enough for bursts, small enough that 10k stuck clients cannot exhaust memory.
+   * Bytes that may wait for a slow client before the overflow policy applies. Default 256 KiB:
+   * hundreds of typical updates of burst, while 10k stuck clients pin at most ~2.5 GiB (lower it
+   * for more clients per process).
    */
   maxQueueBytes?: number;
   /** Only `close`: end the stream; the client reconnects and resumes from its Last-Event-ID. */
@@ -45,6 +46,10 @@ export interface EventStreamApi {
   comment(text?: string): boolean;
   /** Ends the response; idempotent. */
   close(): void;
-  /** Called once when the stream closes for any reason. */
-  onClose(listener: (reason: CloseReason) => void): void;
+  /**
+   * Calls `listener` once when the stream closes for any reason (at once if it already has).
+   * Returns the function that removes it. A listener that throws is reported as a process
+   * warning; it never stops the other listeners or crashes the socket's close handler.
+   */
+  onClose(listener: (reason: CloseReason) => void): () => void;
 }
