@@ -1,0 +1,85 @@
+import { readFileSync } from 'node:fs';
+import { type Command, Option } from 'commander';
+import { SseHubError } from '../errors.js';
+import { startServer } from '../server/create-server.js';
+import { createLogger } from '../server/logging.js';
+import { handleSignals } from '../server/shutdown.js';
+import { resolveServeConfig, SERVE_SETTINGS, type ServeFlags } from './config.js';
+import type { CliIo } from './io.js';
+
+function readPem(path: string, what: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new SseHubError('INVALID_CONFIG', `cannot read the ${what} file: ${reason}`);
+  }
+}
+
+/** Adds `serve`'s options from the settings table, grouped as in docs/server.md. */
+function addSettings(command: Command): void {
+  for (const setting of SERVE_SETTINGS) {
+    const parts = [setting.description];
+    const notes: string[] = [];
+    if (setting.defaultText) notes.push(`default: ${setting.defaultText}`);
+    notes.push(`env: ${setting.env.join(', ')}`);
+    const description = `${parts.join('')} (${notes.join('; ')})`;
+    const option = new Option(setting.flag, description).helpGroup(`${setting.group} options:`);
+    command.addOption(option);
+    if (setting.negate) {
+      // Declaring both forms leaves the value undefined unless one is given, so the
+      // environment variable still applies.
+      command.addOption(
+        new Option(setting.negate, `turn off ${setting.flag}`).helpGroup(
+          `${setting.group} options:`,
+        ),
+      );
+    }
+  }
+}
+
+/** Runs `ssehub serve` until SIGTERM/SIGINT. */
+export async function serve(flags: ServeFlags, io: CliIo): Promise<void> {
+  const config = resolveServeConfig(flags, io.env);
+  const logger = createLogger(config.server.logLevel);
+  const tls = config.tlsFiles
+    ? {
+        cert: readPem(config.tlsFiles.cert, 'TLS certificate'),
+        key: readPem(config.tlsFiles.key, 'TLS key'),
+      }
+    : undefined;
+  const running = await startServer({ ...config.server, logger, ...(tls ? { tls } : {}) });
+  if (config.devSecret !== undefined) {
+    // The generated secret is logged on purpose: it exists only for this process and a developer
+    // needs it to mint tokens. A configured secret is never logged.
+    logger.warn(
+      {
+        mint: `ssehub token --secret '${config.devSecret}' --publish '*' --subscribe '*'`,
+      },
+      'No JWT key configured: using a random development secret, and subscribers without a token are allowed. Set SSEHUB_JWT_KEY (or --jwt-key) in production. Mint a token with the "mint" command shown here.',
+    );
+  }
+  handleSignals(running, logger);
+}
+
+export function registerServe(program: Command, io: CliIo): void {
+  const command = program
+    .command('serve')
+    .summary('run the hub as a standalone server')
+    .description(
+      'Run the Mercure hub as a standalone HTTP server: the hub at /.well-known/mercure, health checks at /healthz and /readyz, and the demo page at /. Every option can also be set through its environment variable; a flag wins over the variable.\n\nWith no JWT key configured, the server generates a random secret for this process, lets subscribers in without a token, and logs how to mint a token: fine for development, never for production.',
+    );
+  addSettings(command);
+  command
+    .addHelpText(
+      'after',
+      `
+Examples:
+  ssehub serve                                  # development: random secret, demo on :3000
+  SSEHUB_JWT_KEY=change-me ssehub serve --port 8080 --transport sqlite:./hub.db --no-demo
+  ssehub serve --tls-cert cert.pem --tls-key key.pem   # HTTP/2 with HTTP/1.1 fallback`,
+    )
+    .action(async (flags: ServeFlags) => {
+      await serve(flags, io);
+    });
+}

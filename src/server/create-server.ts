@@ -1,0 +1,215 @@
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
+import { createSecureServer, type Http2SecureServer } from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
+import { errorTable, SseHubError } from '../errors.js';
+import { createHub } from '../hub/create-hub.js';
+import { DEFAULT_HUB_PATH } from '../hub/options.js';
+import type { Hub } from '../hub/types.js';
+import type { Transport } from '../transport/types.js';
+import { createTransport } from '../transport/url.js';
+import { createDemoRoutes, type DemoRoutes } from './demo-routes.js';
+import { createHealth } from './health.js';
+import { createLogger, logRequest } from './logging.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import type { RunningServer, ServerOptions } from './options.js';
+import {
+  ConnectionTracker,
+  DEFAULT_DRAIN_DELAY_MS,
+  DEFAULT_SHUTDOWN_GRACE_MS,
+  gracefulShutdown,
+} from './shutdown.js';
+
+export const DEFAULT_PORT = 3000;
+export const DEFAULT_TRANSPORT_URL = 'memory:';
+/** The browser client bundle `npm run build` writes. */
+export const DEFAULT_BROWSER_BUNDLE = fileURLToPath(
+  new URL('../../dist/browser/ssehub-client.js', import.meta.url),
+);
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+
+function checkOptions(options: ServerOptions): void {
+  const { port, drainDelayMs, shutdownGraceMs, readyTimeoutMs } = options;
+  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) {
+    throw new SseHubError('INVALID_OPTION', 'port must be an integer from 0 to 65535');
+  }
+  for (const [name, value] of [
+    ['drainDelayMs', drainDelayMs],
+    ['shutdownGraceMs', shutdownGraceMs],
+    ['readyTimeoutMs', readyTimeoutMs],
+  ] as const) {
+    if (value !== undefined && !(Number.isSafeInteger(value) && value >= 0)) {
+      throw new SseHubError('INVALID_OPTION', `${name} must be a non-negative integer`);
+    }
+  }
+}
+
+function notFound(res: ServerResponse): void {
+  const body = `${errorTable.NOT_FOUND.message}\n`;
+  res.writeHead(404, {
+    'content-type': 'text/plain; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+  });
+  res.end(body);
+}
+
+function failed(res: ServerResponse, logger: Logger, err: unknown): void {
+  logger.error({ err }, 'request failed');
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const status = err instanceof SseHubError ? err.status : 500;
+  const body =
+    err instanceof SseHubError ? `${errorTable[err.code].message}\n` : 'Internal error\n';
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' });
+  res.end(body);
+}
+
+/** `http://host:port`, with a wildcard bind shown as loopback so the URL can be opened. */
+function baseUrl(host: string | undefined, port: number, secure: boolean): string {
+  let shown = host ?? '127.0.0.1';
+  if (shown === '0.0.0.0' || shown === '::' || shown === '') shown = '127.0.0.1';
+  if (shown.includes(':')) shown = `[${shown}]`;
+  return `${secure ? 'https' : 'http'}://${shown}:${port}`;
+}
+
+/**
+ * Starts the standalone server: the hub at its path (`/.well-known/mercure` by default),
+ * `/healthz`, `/readyz`, `/metrics` when enabled, and the demo when enabled. With `tls` it speaks
+ * HTTP/2 over TLS with an HTTP/1.1 fallback. Resolves once it listens.
+ */
+export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
+  checkOptions(options);
+  const logger = options.logger ?? createLogger(options.logLevel ?? 'info');
+  const hubOptions = options.hub ?? {};
+  const transport: Transport =
+    hubOptions.transport ??
+    (await createTransport(options.transportUrl ?? DEFAULT_TRANSPORT_URL, {
+      onError: (err) => logger.error({ err }, 'transport error'),
+    }));
+  let hub: Hub;
+  try {
+    hub = createHub({ ...hubOptions, transport, logger: hubOptions.logger ?? logger });
+  } catch (err) {
+    // The transport is ours when we created it: release it (a SQLite file lock) before failing.
+    if (!hubOptions.transport) await transport.close().catch(() => {});
+    throw err;
+  }
+
+  const hubPath = (hubOptions.path ?? DEFAULT_HUB_PATH).replace(/\/+$/, '');
+  let shuttingDown = false;
+  const health = createHealth({
+    hub,
+    transport,
+    shuttingDown: () => shuttingDown,
+    ...(options.readyTimeoutMs !== undefined ? { readyTimeoutMs: options.readyTimeoutMs } : {}),
+  });
+  const metrics: Metrics | undefined = options.metrics ? createMetrics(hub) : undefined;
+  const demo: DemoRoutes | undefined =
+    options.demo === false
+      ? undefined
+      : createDemoRoutes({
+          hub,
+          hubPath,
+          logger,
+          bundlePath: options.browserBundlePath ?? DEFAULT_BROWSER_BUNDLE,
+        });
+
+  const server = options.tls
+    ? createSecureServer({ cert: options.tls.cert, key: options.tls.key, allowHTTP1: true })
+    : createHttpServer();
+  const connections = new ConnectionTracker(server);
+
+  const fixed = new Map<string, Handler>([
+    ['/healthz', health.liveness],
+    ['/readyz', health.readyz],
+  ]);
+  if (metrics) fixed.set('/metrics', metrics.handler);
+
+  function route(req: IncomingMessage, res: ServerResponse): void {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    const isHub = path === hubPath || path.startsWith(`${hubPath}/`);
+    const fixedHandler = isHub ? undefined : fixed.get(path);
+    const demoHandler = isHub || fixedHandler ? undefined : demo?.match(path);
+    const name = isHub ? 'hub' : fixedHandler ? path.slice(1) : demoHandler ? 'demo' : 'not_found';
+    connections.track(req, res);
+    logRequest(logger, req, res, name, metrics?.observe);
+    try {
+      if (isHub) {
+        hub.handler(req, res);
+        return;
+      }
+      const handler = fixedHandler ?? demoHandler;
+      if (!handler) {
+        notFound(res);
+        return;
+      }
+      const result = handler(req, res);
+      if (result) result.catch((err: unknown) => failed(res, logger, err));
+    } catch (err) {
+      failed(res, logger, err);
+    }
+  }
+
+  // The compatibility API hands http2 requests to the same handler (the hub supports it).
+  (server as Http2SecureServer).on('request', route as never);
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? DEFAULT_PORT, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  }).catch(async (err: unknown) => {
+    demo?.stop();
+    await hub.shutdown().catch(() => {});
+    throw err;
+  });
+  server.on('error', (err) => logger.error({ err }, 'server error'));
+
+  const port = (server.address() as AddressInfo).port;
+  const url = baseUrl(options.host, port, options.tls !== undefined);
+
+  let shutdown: ReturnType<typeof gracefulShutdown> | undefined;
+  const running: RunningServer = {
+    url,
+    port,
+    get shuttingDown() {
+      return shuttingDown;
+    },
+    close() {
+      if (!shutdown) {
+        shuttingDown = true;
+        shutdown = gracefulShutdown({
+          server,
+          connections,
+          logger,
+          drainDelayMs: options.drainDelayMs ?? DEFAULT_DRAIN_DELAY_MS,
+          graceMs: options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS,
+          stopHub: async () => {
+            demo?.stop();
+            await hub.shutdown();
+          },
+        });
+      }
+      return shutdown.done;
+    },
+    skipDrain() {
+      shutdown?.skipDrain();
+    },
+  };
+  logger.info(
+    { url, hub: `${url}${hubPath}`, http2: options.tls !== undefined },
+    `ssehub listening on ${url}`,
+  );
+  return running;
+}

@@ -1,0 +1,57 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { Hub } from '../hub/types.js';
+
+/**
+ * Prometheus metrics of one server. A registry of its own (not prom-client's global one), so that
+ * several servers in one process — tests, an app embedding two hubs — do not collide.
+ */
+export function createMetrics(hub: Pick<Hub, 'subscriberCount'>) {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'ssehub_' });
+  // Labelled by route name, never by raw path: paths are unbounded, route names are not.
+  const requests = new Counter({
+    name: 'ssehub_http_requests_total',
+    help: 'HTTP requests and streams that ended, by route and status',
+    labelNames: ['route', 'status'] as const,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'ssehub_http_request_duration_seconds',
+    help: 'Duration of HTTP requests and streams, by route',
+    labelNames: ['route'] as const,
+    // Up to an hour: subscriber streams are long-lived by design.
+    buckets: [0.005, 0.025, 0.1, 0.5, 2.5, 10, 60, 300, 3600],
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'ssehub_subscribers',
+    help: 'Open subscriber streams on this node',
+    registers: [registry],
+    collect() {
+      this.set(hub.subscriberCount);
+    },
+  });
+
+  return {
+    registry,
+    /** Records one finished request. */
+    observe(route: string, status: number, durationMs: number): void {
+      requests.inc({ route, status: String(status) });
+      duration.observe({ route }, durationMs / 1000);
+    },
+    /** `/metrics` in the Prometheus text format. */
+    async handler(_req: IncomingMessage, res: ServerResponse): Promise<void> {
+      const body = await registry.metrics();
+      if (res.destroyed) return;
+      res.writeHead(200, {
+        'content-type': registry.contentType,
+        'content-length': Buffer.byteLength(body),
+        'cache-control': 'no-store',
+      });
+      res.end(body);
+    },
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

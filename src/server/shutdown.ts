@@ -1,0 +1,165 @@
+import type { Server as HttpServer, IncomingMessage, ServerResponse } from 'node:http';
+import type { Http2SecureServer, ServerHttp2Session } from 'node:http2';
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import type { RunningServer } from './options.js';
+
+/** See `ServerOptions.shutdownGraceMs`. */
+export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
+/** See `ServerOptions.drainDelayMs`. */
+export const DEFAULT_DRAIN_DELAY_MS = 0;
+
+/**
+ * Knows every connection of a server, so a shutdown can close idle HTTP/1.1 keep-alive sockets as
+ * soon as their last response ends (instead of waiting for the keep-alive timeout), send HTTP/2
+ * sessions a GOAWAY, and destroy whatever is left when the grace time is up.
+ */
+export class ConnectionTracker {
+  readonly #sockets = new Set<Socket>();
+  readonly #sessions = new Set<ServerHttp2Session>();
+  readonly #inflight = new Map<Socket, number>();
+  #closing = false;
+  #destroying = false;
+
+  constructor(server: HttpServer | Http2SecureServer) {
+    server.on('connection', (socket: Socket) => {
+      // One that was still in the accept queue when the grace time ran out.
+      if (this.#destroying) {
+        socket.destroy();
+        return;
+      }
+      this.#sockets.add(socket);
+      socket.once('close', () => this.#sockets.delete(socket));
+    });
+    server.on('session', (session: ServerHttp2Session) => {
+      this.#sessions.add(session);
+      session.once('close', () => this.#sessions.delete(session));
+      if (this.#closing) session.close();
+    });
+  }
+
+  /** Call for every request; counts HTTP/1.x requests per socket. */
+  track(req: IncomingMessage, res: ServerResponse): void {
+    if (req.httpVersionMajor >= 2) return;
+    const socket = req.socket;
+    this.#inflight.set(socket, (this.#inflight.get(socket) ?? 0) + 1);
+    if (this.#closing && !res.headersSent) res.setHeader('connection', 'close');
+    res.once('close', () => {
+      const left = (this.#inflight.get(socket) ?? 1) - 1;
+      this.#inflight.set(socket, left);
+      if (left === 0 && this.#closing) socket.end();
+    });
+    socket.once('close', () => this.#inflight.delete(socket));
+  }
+
+  /** From now on close connections as soon as they are idle; closes the idle ones now. */
+  closeIdle(): void {
+    this.#closing = true;
+    for (const [socket, count] of this.#inflight) if (count === 0) socket.end();
+    // GOAWAY: running streams finish, no new ones start.
+    for (const session of this.#sessions) session.close();
+  }
+
+  /** Destroys every connection. Returns how many there were. */
+  destroyAll(): number {
+    this.#destroying = true;
+    const n = this.#sockets.size;
+    for (const session of this.#sessions) session.destroy();
+    for (const socket of this.#sockets) socket.destroy();
+    return n;
+  }
+}
+
+export interface ShutdownSteps {
+  server: HttpServer | Http2SecureServer;
+  connections: ConnectionTracker;
+  logger: Logger;
+  drainDelayMs: number;
+  graceMs: number;
+  /** Stops producers (the demo clock) and the hub: ends streams, flushes the transport. */
+  stopHub: () => Promise<void>;
+}
+
+/**
+ * Runs a graceful shutdown: drain (readiness already reports 503), stop accepting, stop the hub,
+ * close connections as they go idle; past `graceMs` destroy what is left. Returns the function
+ * that ends the drain early.
+ */
+export function gracefulShutdown(steps: ShutdownSteps): { done: Promise<void>; skipDrain(): void } {
+  let endDrain: () => void = () => {};
+  const drained = new Promise<void>((resolve) => {
+    endDrain = resolve;
+    if (steps.drainDelayMs <= 0) resolve();
+    else setTimeout(resolve, steps.drainDelayMs).unref();
+  });
+
+  async function run(): Promise<void> {
+    const { server, connections, logger } = steps;
+    await drained;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), steps.graceMs);
+      timer.unref();
+    });
+    const hubDone = steps.stopHub().catch((err: unknown) => {
+      logger.error({ err }, 'hub shutdown failed');
+    });
+    if ((await Promise.race([hubDone, deadline])) === 'timeout') {
+      logger.warn({ graceMs: steps.graceMs }, 'hub shutdown did not finish in the grace time');
+    }
+    connections.closeIdle();
+    if ((await Promise.race([closed, deadline])) === 'timeout') {
+      const n = connections.destroyAll();
+      logger.warn({ connections: n }, 'grace time over: remaining connections destroyed');
+      await closed;
+    }
+    clearTimeout(timer);
+  }
+
+  return { done: run(), skipDrain: () => endDrain() };
+}
+
+/**
+ * Turns SIGTERM and SIGINT into a graceful shutdown followed by `exit(0)`. A second signal ends
+ * the drain delay early; a third exits at once with status 1 (an operator who insists).
+ * Returns the function that removes the handlers.
+ */
+export function handleSignals(
+  running: Pick<RunningServer, 'close' | 'skipDrain'>,
+  logger: Logger,
+  exit: (code: number) => void = (code) => process.exit(code),
+): () => void {
+  let count = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    count += 1;
+    if (count === 1) {
+      logger.info({ signal }, 'shutting down');
+      running.close().then(
+        () => {
+          logger.info('stopped');
+          logger.flush();
+          exit(0);
+        },
+        (err: unknown) => {
+          logger.error({ err }, 'shutdown failed');
+          logger.flush();
+          exit(1);
+        },
+      );
+    } else if (count === 2) {
+      logger.info({ signal }, 'second signal: skipping the drain delay');
+      running.skipDrain();
+    } else {
+      logger.warn({ signal }, 'third signal: exiting now');
+      logger.flush();
+      exit(1);
+    }
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  return () => {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  };
+}

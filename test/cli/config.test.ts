@@ -1,0 +1,214 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { resolveServeConfig, SERVE_SETTINGS } from '../../src/cli/config.js';
+import { parseBytes, parseDuration, parseList } from '../../src/cli/units.js';
+import { isSseHubError } from '../../src/errors.js';
+
+const secret = () => 'generated-secret';
+
+function rejects(fn: () => unknown, pattern: RegExp): void {
+  assert.throws(fn, (err: unknown) => {
+    assert.ok(isSseHubError(err, 'INVALID_CONFIG'), `expected INVALID_CONFIG, got ${String(err)}`);
+    assert.match(err.message, pattern);
+    return true;
+  });
+}
+
+describe('resolveServeConfig', () => {
+  it('with nothing configured: port 3000, memory transport, demo on, dev secret, anonymous', () => {
+    const config = resolveServeConfig({}, {}, secret);
+    assert.equal(config.server.port, 3000);
+    assert.equal(config.server.transportUrl, 'memory:');
+    assert.equal(config.server.demo, true);
+    assert.equal(config.server.metrics, false);
+    assert.equal(config.server.logLevel, 'info');
+    assert.equal(config.devSecret, 'generated-secret');
+    assert.deepEqual(config.server.hub.jwt, { key: 'generated-secret' });
+    assert.equal(config.server.hub.anonymous, true);
+    assert.equal(config.tlsFiles, undefined);
+  });
+
+  it('the default dev secret is random and long', () => {
+    const a = resolveServeConfig({}, {}).devSecret;
+    const b = resolveServeConfig({}, {}).devSecret;
+    assert.ok(a && b && a !== b);
+    assert.ok(a.length >= 40);
+  });
+
+  it('a configured key turns the development defaults off', () => {
+    const config = resolveServeConfig({}, { SSEHUB_JWT_KEY: 'k' }, secret);
+    assert.equal(config.devSecret, undefined);
+    assert.deepEqual(config.server.hub.jwt, { key: 'k' });
+    assert.equal(config.server.hub.anonymous, undefined);
+  });
+
+  it('--no-anonymous wins over the development default', () => {
+    const config = resolveServeConfig({ anonymous: false }, {}, secret);
+    assert.equal(config.devSecret, 'generated-secret');
+    assert.equal(config.server.hub.anonymous, false);
+  });
+
+  it('maps environment variables onto hub and server options', () => {
+    const config = resolveServeConfig(
+      {},
+      {
+        SSEHUB_PORT: '8080',
+        SSEHUB_HOST: '127.0.0.1',
+        SSEHUB_TRANSPORT: 'sqlite:/tmp/hub.db',
+        SSEHUB_PUBLISHER_JWT_KEY: 'pub',
+        SSEHUB_SUBSCRIBER_JWT_KEY: 'sub',
+        SSEHUB_JWT_ALGORITHMS: 'HS256, HS512',
+        SSEHUB_ANONYMOUS: 'yes',
+        SSEHUB_CORS_ORIGINS: 'https://a.example, https://b.example',
+        SSEHUB_PUBLISH_ORIGINS: 'https://a.example',
+        SSEHUB_ALLOW_QUERY_TOKEN: '1',
+        SSEHUB_SUBSCRIPTIONS: 'true',
+        SSEHUB_HEARTBEAT: '20s',
+        SSEHUB_RETRY: '2000',
+        SSEHUB_MAX_STREAM_LIFETIME: '1h',
+        SSEHUB_MAX_QUEUE: '2mb',
+        SSEHUB_MAX_BODY: '64kb',
+        SSEHUB_MAX_TOPICS: '50',
+        SSEHUB_MAX_REPLAY: '1000',
+        SSEHUB_DEMO: 'off',
+        SSEHUB_METRICS: 'on',
+        SSEHUB_LOG_LEVEL: 'DEBUG',
+        SSEHUB_DRAIN_DELAY: '5s',
+        SSEHUB_SHUTDOWN_GRACE: '20s',
+        SSEHUB_PATH: '/hub',
+        SSEHUB_PUBLIC_URL: 'https://hub.example/hub',
+      },
+      secret,
+    );
+    const { server } = config;
+    assert.equal(server.port, 8080);
+    assert.equal(server.host, '127.0.0.1');
+    assert.equal(server.transportUrl, 'sqlite:/tmp/hub.db');
+    assert.equal(server.demo, false);
+    assert.equal(server.metrics, true);
+    assert.equal(server.logLevel, 'debug');
+    assert.equal(server.drainDelayMs, 5000);
+    assert.equal(server.shutdownGraceMs, 20_000);
+    assert.deepEqual(server.hub, {
+      publisherJwt: { key: 'pub', algorithms: ['HS256', 'HS512'] },
+      subscriberJwt: { key: 'sub', algorithms: ['HS256', 'HS512'] },
+      anonymous: true,
+      allowQueryToken: true,
+      corsOrigins: ['https://a.example', 'https://b.example'],
+      publishOrigins: ['https://a.example'],
+      path: '/hub',
+      publicUrl: 'https://hub.example/hub',
+      subscriptions: true,
+      heartbeatMs: 20_000,
+      retryMs: 2000,
+      maxStreamLifetimeMs: 3_600_000,
+      maxQueueBytes: 2 * 1024 * 1024,
+      maxBodyBytes: 64 * 1024,
+      maxTopicsPerRequest: 50,
+      maxReplay: 1000,
+    });
+    assert.equal(config.devSecret, undefined);
+  });
+
+  it('a flag wins over its environment variable; SSEHUB_PORT wins over PORT', () => {
+    assert.equal(resolveServeConfig({ port: '4000' }, { SSEHUB_PORT: '5000' }).server.port, 4000);
+    assert.equal(resolveServeConfig({}, { SSEHUB_PORT: '5000', PORT: '6000' }).server.port, 5000);
+    assert.equal(resolveServeConfig({}, { PORT: '6000' }).server.port, 6000);
+    assert.equal(resolveServeConfig({ demo: true }, { SSEHUB_DEMO: '0' }).server.demo, true);
+    assert.equal(resolveServeConfig({ port: '0' }, {}).server.port, 0);
+  });
+
+  it('a JWKS URL is a key for both roles', () => {
+    const config = resolveServeConfig({}, { SSEHUB_JWKS_URL: 'https://idp.example/jwks.json' });
+    assert.deepEqual(config.server.hub.jwt, { jwksUrl: 'https://idp.example/jwks.json' });
+    assert.equal(config.devSecret, undefined);
+  });
+
+  it('TLS files come as a pair', () => {
+    const config = resolveServeConfig({ tlsCert: 'c.pem', tlsKey: 'k.pem' }, {});
+    assert.deepEqual(config.tlsFiles, { cert: 'c.pem', key: 'k.pem' });
+    rejects(() => resolveServeConfig({ tlsCert: 'c.pem' }, {}), /--tls-cert.*--tls-key/);
+  });
+
+  it('rejects bad values, naming the flag or variable at fault', () => {
+    rejects(() => resolveServeConfig({ port: 'abc' }, {}), /--port must be a non-negative integer/);
+    rejects(() => resolveServeConfig({ port: '70000' }, {}), /--port must be between 0 and 65535/);
+    rejects(() => resolveServeConfig({}, { PORT: '-1' }), /^.*PORT must be/);
+    rejects(() => resolveServeConfig({}, { SSEHUB_ANONYMOUS: 'maybe' }), /SSEHUB_ANONYMOUS/);
+    rejects(() => resolveServeConfig({ heartbeat: 'soon' }, {}), /--heartbeat must be a duration/);
+    rejects(() => resolveServeConfig({}, { SSEHUB_MAX_QUEUE: '0' }), /SSEHUB_MAX_QUEUE/);
+    rejects(() => resolveServeConfig({ logLevel: 'loud' }, {}), /--log-level must be one of/);
+    rejects(() => resolveServeConfig({ transport: 'redis:' }, {}), /unsupported transport/);
+    rejects(() => resolveServeConfig({ jwksUrl: 'not a url' }, {}), /--jwks-url must be/);
+    rejects(() => resolveServeConfig({ publicUrl: 'ftp://x' }, {}), /--public-url must be/);
+    rejects(
+      () => resolveServeConfig({ jwtKey: 'k', jwtAlgorithms: 'none' }, {}),
+      /"none" is never allowed/,
+    );
+    rejects(() => resolveServeConfig({ path: 'hub' }, {}), /--path must start with \//);
+    rejects(() => resolveServeConfig({ host: '' }, {}), /--host is empty/);
+  });
+
+  it('refuses a configuration where one role has no key', () => {
+    rejects(
+      () => resolveServeConfig({ subscriberJwtKey: 's' }, {}),
+      /no key verifies publisher tokens/,
+    );
+    rejects(
+      () => resolveServeConfig({ publisherJwtKey: 'p' }, {}),
+      /no key verifies subscriber tokens/,
+    );
+    const publicOnly = resolveServeConfig({ publisherJwtKey: 'p', anonymous: true }, {});
+    assert.deepEqual(publicOnly.server.hub, { publisherJwt: { key: 'p' }, anonymous: true });
+  });
+
+  it('never puts a configured secret in an error message', () => {
+    assert.throws(
+      () => resolveServeConfig({ jwtKey: 'super-secret-value', port: 'x' }, {}),
+      (err: unknown) => err instanceof Error && !err.message.includes('super-secret-value'),
+    );
+  });
+
+  it('every setting has a flag, an SSEHUB_ variable and a description', () => {
+    const keys = new Set<string>();
+    for (const s of SERVE_SETTINGS) {
+      assert.ok(!keys.has(s.key), `duplicate key ${s.key}`);
+      keys.add(s.key);
+      assert.ok(
+        s.env.some((e) => e.startsWith('SSEHUB_')),
+        `${s.key} has no SSEHUB_ variable`,
+      );
+      assert.ok(s.description.length > 10);
+      // commander derives the key from the long flag; they must agree.
+      const long = s.flag.split(/[ ,]+/).find((p) => p.startsWith('--'));
+      const camel = long?.slice(2).replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
+      assert.equal(camel, s.key);
+    }
+  });
+});
+
+describe('units', () => {
+  it('parses durations', () => {
+    assert.equal(parseDuration('500ms', 'x'), 500);
+    assert.equal(parseDuration('15s', 'x'), 15_000);
+    assert.equal(parseDuration('1.5m', 'x'), 90_000);
+    assert.equal(parseDuration('1h', 'x'), 3_600_000);
+    assert.equal(parseDuration('2d', 'x'), 172_800_000);
+    assert.equal(parseDuration('250', 'x'), 250);
+    assert.equal(parseDuration('60', 'x', 's'), 60_000);
+    assert.throws(() => parseDuration('-1s', 'x'), /must be a duration/);
+    assert.throws(() => parseDuration('1w', 'x'), /must be a duration/);
+  });
+
+  it('parses sizes', () => {
+    assert.equal(parseBytes('65536', 'x'), 65_536);
+    assert.equal(parseBytes('64kb', 'x'), 65_536);
+    assert.equal(parseBytes('1MiB', 'x'), 1_048_576);
+    assert.throws(() => parseBytes('lots', 'x'), /positive size/);
+  });
+
+  it('splits lists on commas and spaces', () => {
+    assert.deepEqual(parseList('a, b  c,,d'), ['a', 'b', 'c', 'd']);
+    assert.deepEqual(parseList(' '), []);
+  });
+});

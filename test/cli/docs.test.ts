@@ -1,0 +1,13 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { it } from 'node:test';
+import { SERVE_SETTINGS } from '../../src/cli/config.js';
+
+it('docs/server.md documents every serve flag and environment variable', () => {
+  const doc = readFileSync(new URL('../../docs/server.md', import.meta.url), 'utf8');
+  for (const setting of SERVE_SETTINGS) {
+    assert.ok(doc.includes(`\`${setting.flag}\``), `${setting.flag} is documented`);
+    if (setting.negate) assert.ok(doc.includes(`\`${setting.negate}\``), `${setting.negate}`);
+    for (const name of setting.env) assert.ok(doc.includes(`\`${name}\``), `${name} is documented`);
+  }
+});
