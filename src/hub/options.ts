@@ -1,5 +1,13 @@
-import type { Logger } from 'pino';
+import { type Logger, pino } from 'pino';
+import { SseHubError } from '../errors.js';
+import {
+  MAX_HEARTBEAT_MS,
+  MIN_HEARTBEAT_MS,
+  DEFAULT_MAX_QUEUE_BYTES as STREAM_MAX_QUEUE_BYTES,
+} from '../stream/options.js';
+import { createMemoryTransport } from '../transport/memory.js';
 import type { Transport } from '../transport/types.js';
+import { type AuthorizerOptions, createAuthorizer, type KeySource } from './authorizer.js';
 import type { Authorizer } from './types.js';
 
 /** Keys for verifying tokens of one role. */
@@ -19,7 +27,11 @@ export interface JwtKeyOptions {
 export interface HubOptions {
   /** History and fan-out. Default: an in-memory transport. */
   transport?: Transport;
-  /** Verifies tokens; built from `jwt` / `publisherJwt` / `subscriberJwt` when absent. */
+  /**
+   * Verifies tokens; built from `jwt` / `publisherJwt` / `subscriberJwt` when absent. With neither,
+   * every token is refused: only `hub.publish()` can publish, and only anonymous subscribers (when
+   * allowed) can subscribe.
+   */
   authorizer?: Authorizer;
   /** Keys for both roles, unless overridden per role below. */
   jwt?: JwtKeyOptions;
@@ -27,7 +39,10 @@ export interface HubOptions {
   subscriberJwt?: JwtKeyOptions;
   /** Allow subscribers without a token (they receive public updates only). Default false. */
   anonymous?: boolean;
-  /** Accept the token from the `authorization` query parameter (discouraged). Default false. */
+  /**
+   * Accept the token from the `authorization` (draft 07) or `access_token` (RFC 6750) query
+   * parameter. Discouraged: URLs end up in logs and browser history. Default false.
+   */
   allowQueryToken?: boolean;
   /** Origins allowed by CORS (with credentials). `*` allows any origin without credentials. */
   corsOrigins?: string[];
@@ -35,26 +50,266 @@ export interface HubOptions {
   publishOrigins?: string[];
   /** Base path of the hub. Default `/.well-known/mercure`. */
   path?: string;
+  /**
+   * The hub's public URL, e.g. `https://example.com/.well-known/mercure`: the base against which
+   * relative URL patterns and topics are resolved (draft 08). Default `https://localhost` + `path`,
+   * under which relative patterns still match relative topics.
+   */
+  publicUrl?: string;
   /** Publish and serve active subscription events and the subscriptions API. Default false. */
   subscriptions?: boolean;
   /** Heartbeat comment interval in ms (0 = off). Default 15 000 (see EventStreamOptions). */
   heartbeatMs?: number;
   /**
    * Maximum lifetime of one subscriber stream in ms (0 = unlimited); each stream gets up to
-   * `lifetimeJitter` (fraction) less so that reconnects after a deploy spread out.
+   * `lifetimeJitter` (fraction) less so that reconnects after a deploy spread out. Defaults
+   * DEFAULT_MAX_STREAM_LIFETIME_MS (1 h) and DEFAULT_LIFETIME_JITTER (0.1). A stream also ends
+   * at its token's `exp`.
    */
   maxStreamLifetimeMs?: number;
   lifetimeJitter?: number;
-  /** Bytes that may wait for one slow subscriber before it is cut off. */
+  /** Bytes that may wait for one slow subscriber before it is cut off. Default 256 KiB. */
   maxQueueBytes?: number;
-  /** Largest accepted publish body, in bytes. */
+  /** Largest accepted publish body, in bytes. Default 1 MiB. */
   maxBodyBytes?: number;
-  /** Most topic selectors in one subscription / topics in one update. */
+  /** Most topic selectors in one subscription / topics in one update. Default 100. */
   maxTopicsPerRequest?: number;
-  /** Most updates replayed to one subscriber on resume. */
+  /** Longest topic, topic selector or update id, in characters. Default 2048. */
+  maxTopicLength?: number;
+  /** Most updates replayed to one subscriber on resume. Default 10 000. */
   maxReplay?: number;
   /** `retry:` sent to new subscribers, in ms (0 = do not send). */
   retryMs?: number;
+  /** Verified tokens whose claims are kept, so a reused token is not verified again. Default 1000. */
+  tokenCacheSize?: number;
+  /** How long a verified token's claims may be reused (never past its `exp`), in ms. Default 60 000. */
+  tokenCacheTtlMs?: number;
   /** Where structured logs go; default a pino logger at `info`. */
   logger?: Logger;
+}
+
+/** `HubOptions` with every default filled in; what the hub's modules read. */
+export interface ResolvedHubOptions {
+  transport: Transport;
+  authorizer: Authorizer;
+  anonymous: boolean;
+  allowQueryToken: boolean;
+  corsOrigins: readonly string[];
+  publishOrigins: readonly string[];
+  path: string;
+  publicUrl: string;
+  subscriptions: boolean;
+  heartbeatMs: number;
+  maxStreamLifetimeMs: number;
+  lifetimeJitter: number;
+  maxQueueBytes: number;
+  maxBodyBytes: number;
+  maxTopicsPerRequest: number;
+  maxTopicLength: number;
+  maxReplay: number;
+  retryMs: number;
+  tokenCacheSize: number;
+  tokenCacheTtlMs: number;
+  logger: Logger;
+}
+
+/** The well-known path of every Mercure hub (RFC 8615). */
+export const DEFAULT_HUB_PATH = '/.well-known/mercure';
+/** Below the 30–60 s idle timeouts of common proxies and load balancers. */
+export const DEFAULT_HEARTBEAT_MS = 15_000;
+/**
+ * One hour. Mercure asks hubs to cap connection lifetime independently of `exp`, because a long
+ * stream outlives a revoked token; clients resume from their Last-Event-ID, so the cut costs one
+ * reconnect per hour and nothing is lost.
+ */
+export const DEFAULT_MAX_STREAM_LIFETIME_MS = 60 * 60 * 1000;
+/** Up to 10 % earlier, so the streams opened together after a deploy do not reconnect together. */
+export const DEFAULT_LIFETIME_JITTER = 0.1;
+/**
+ * The event stream's bound (256 KiB): it absorbs bursts of hundreds of typical updates; a
+ * subscriber further behind is cut off (and resumes from its Last-Event-ID), so a stuck client
+ * never pins more than this. Lower it for many subscribers per process.
+ */
+export const DEFAULT_MAX_QUEUE_BYTES = STREAM_MAX_QUEUE_BYTES;
+/**
+ * 1 MiB: far above a normal update (typically a few KB of JSON), small enough that concurrent
+ * publishes cannot exhaust memory. The body is buffered before it is parsed.
+ */
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+/**
+ * 100 selectors per subscription (or topics per update): generous for real pages, and it bounds
+ * the matching work one request can add to every later dispatch.
+ */
+export const DEFAULT_MAX_TOPICS_PER_REQUEST = 100;
+/**
+ * 2048 characters: the practical URL length limit of browsers and proxies, and it bounds the cost
+ * of compiling and matching one selector (URL patterns compile to regular expressions).
+ */
+export const DEFAULT_MAX_TOPIC_LENGTH = 2048;
+/**
+ * 10 000 updates replayed to one reconnecting subscriber: covers minutes of downtime at a busy
+ * topic while bounding the memory and CPU that one reconnect can cost (about 10 MB at 1 KB each).
+ */
+export const DEFAULT_MAX_REPLAY = 10_000;
+
+/**
+ * 1000 tokens: publishers reuse one token for many publishes, so a small cache removes almost all
+ * verifications; 1000 entries of claims are well under a megabyte.
+ */
+export const DEFAULT_TOKEN_CACHE_SIZE = 1000;
+/**
+ * One minute: how long a key rotation (a JWKS change) may take to reach tokens already seen. The
+ * token's own `exp` always applies.
+ */
+export const DEFAULT_TOKEN_CACHE_TTL_MS = 60_000;
+
+function invalid(detail: string): SseHubError {
+  return new SseHubError('INVALID_OPTION', detail);
+}
+
+function integer(name: string, value: unknown, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+    throw invalid(`${name} must be an integer >= ${min}`);
+  }
+  return value;
+}
+
+function flag(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw invalid(`${name} must be a boolean`);
+  return value;
+}
+
+function origins(name: string, value: unknown, fallback: readonly string[]): readonly string[] {
+  if (value === undefined) return fallback;
+  if (!Array.isArray(value) || !value.every((o) => typeof o === 'string')) {
+    throw invalid(`${name} must be an array of strings`);
+  }
+  for (const origin of value as string[]) {
+    if (origin === '*') continue;
+    let parsed: URL;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      throw invalid(`${name}: ${origin} is not an origin`);
+    }
+    // Browsers send the serialized origin; a trailing slash or a path would never match it.
+    if (parsed.origin !== origin) throw invalid(`${name}: ${origin} is not an origin`);
+  }
+  return Object.freeze([...(value as string[])]);
+}
+
+function publicUrl(value: unknown, path: string): string {
+  if (value === undefined) return `https://localhost${path}`;
+  if (typeof value !== 'string') throw invalid('publicUrl must be a string');
+  try {
+    const url = new URL(value);
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error('not http(s)');
+  } catch {
+    throw invalid('publicUrl must be an absolute http(s) URL');
+  }
+  return value;
+}
+
+function hubPath(value: unknown): string {
+  if (value === undefined) return DEFAULT_HUB_PATH;
+  if (
+    typeof value !== 'string' ||
+    !value.startsWith('/') ||
+    (value.length > 1 && value.endsWith('/')) ||
+    /[?#\s]/.test(value)
+  ) {
+    throw invalid('path must start with / and have no trailing slash, query or fragment');
+  }
+  return value;
+}
+
+const refuseEveryToken: Authorizer = {
+  async verify() {
+    throw new SseHubError('INVALID_TOKEN', 'no keys are configured');
+  },
+};
+
+function keySource(jwt: JwtKeyOptions): KeySource {
+  const source: KeySource = {};
+  if (jwt.key !== undefined) source.key = jwt.key;
+  if (jwt.jwksUrl !== undefined) source.jwksUrl = jwt.jwksUrl;
+  if (jwt.algorithms !== undefined) source.algorithms = jwt.algorithms;
+  return source;
+}
+
+function authorizer(options: HubOptions, baseURL: string): Authorizer {
+  if (options.authorizer !== undefined) {
+    if (typeof options.authorizer?.verify !== 'function') {
+      throw invalid('authorizer must have a verify(token, role) method');
+    }
+    return options.authorizer;
+  }
+  if (!options.jwt && !options.publisherJwt && !options.subscriberJwt) return refuseEveryToken;
+  const authorizerOptions: AuthorizerOptions = { ...keySource(options.jwt ?? {}), baseURL };
+  if (options.publisherJwt) authorizerOptions.publisher = keySource(options.publisherJwt);
+  if (options.subscriberJwt) authorizerOptions.subscriber = keySource(options.subscriberJwt);
+  return createAuthorizer(authorizerOptions);
+}
+
+/**
+ * Validates `options` and fills in every default. Throws INVALID_OPTION naming the first bad
+ * option. Creates the default in-memory transport when none is given.
+ */
+export function resolveHubOptions(options: HubOptions = {}): ResolvedHubOptions {
+  if (options === null || typeof options !== 'object') throw invalid('options must be an object');
+  const lifetimeJitter = options.lifetimeJitter ?? DEFAULT_LIFETIME_JITTER;
+  if (typeof lifetimeJitter !== 'number' || !(lifetimeJitter >= 0 && lifetimeJitter < 1)) {
+    throw invalid('lifetimeJitter must be a number from 0 (inclusive) to 1 (exclusive)');
+  }
+  const heartbeatMs = integer('heartbeatMs', options.heartbeatMs, DEFAULT_HEARTBEAT_MS, 0);
+  if (heartbeatMs !== 0 && (heartbeatMs < MIN_HEARTBEAT_MS || heartbeatMs > MAX_HEARTBEAT_MS)) {
+    throw invalid(`heartbeatMs must be 0 or from ${MIN_HEARTBEAT_MS} to ${MAX_HEARTBEAT_MS}`);
+  }
+  const path = hubPath(options.path);
+  const hubUrl = publicUrl(options.publicUrl, path);
+  const corsOrigins = origins('corsOrigins', options.corsOrigins, Object.freeze([]));
+  if (options.transport !== undefined && typeof options.transport?.publish !== 'function') {
+    throw invalid('transport must implement the Transport interface');
+  }
+  const resolved: Omit<ResolvedHubOptions, 'transport'> = {
+    authorizer: authorizer(options, hubUrl),
+    anonymous: flag('anonymous', options.anonymous, false),
+    allowQueryToken: flag('allowQueryToken', options.allowQueryToken, false),
+    corsOrigins,
+    publishOrigins: origins('publishOrigins', options.publishOrigins, corsOrigins),
+    path,
+    publicUrl: hubUrl,
+    subscriptions: flag('subscriptions', options.subscriptions, false),
+    heartbeatMs,
+    maxStreamLifetimeMs: integer(
+      'maxStreamLifetimeMs',
+      options.maxStreamLifetimeMs,
+      DEFAULT_MAX_STREAM_LIFETIME_MS,
+      0,
+    ),
+    lifetimeJitter,
+    maxQueueBytes: integer('maxQueueBytes', options.maxQueueBytes, DEFAULT_MAX_QUEUE_BYTES, 1),
+    maxBodyBytes: integer('maxBodyBytes', options.maxBodyBytes, DEFAULT_MAX_BODY_BYTES, 1),
+    maxTopicsPerRequest: integer(
+      'maxTopicsPerRequest',
+      options.maxTopicsPerRequest,
+      DEFAULT_MAX_TOPICS_PER_REQUEST,
+      1,
+    ),
+    maxTopicLength: integer('maxTopicLength', options.maxTopicLength, DEFAULT_MAX_TOPIC_LENGTH, 1),
+    maxReplay: integer('maxReplay', options.maxReplay, DEFAULT_MAX_REPLAY, 0),
+    retryMs: integer('retryMs', options.retryMs, 0, 0),
+    tokenCacheSize: integer('tokenCacheSize', options.tokenCacheSize, DEFAULT_TOKEN_CACHE_SIZE, 0),
+    tokenCacheTtlMs: integer(
+      'tokenCacheTtlMs',
+      options.tokenCacheTtlMs,
+      DEFAULT_TOKEN_CACHE_TTL_MS,
+      0,
+    ),
+    logger: options.logger ?? pino({ name: 'ssehub', level: 'info' }),
+  };
+  // Last, so that a bad option above does not leave a transport behind.
+  return { ...resolved, transport: options.transport ?? createMemoryTransport() };
 }

@@ -1,0 +1,27 @@
+import type { DeadlineTimer } from './deadline-timer.js';
+import type { HubCore } from './hub-core.js';
+import type { MatcherCache } from './matcher-cache.js';
+import type { ResolvedHubOptions } from './options.js';
+import type { ValidUpdate } from './publish-validation.js';
+import type { SubscriptionRegistry } from './subscriptions.js';
+import type { VerifiedTokenCache } from './token-cache.js';
+
+/** How an update reached the hub, for the publish log line. */
+export type PublishVia = 'http' | 'api';
+
+/** What the HTTP handlers share: the resolved options and the hub's running parts. */
+export interface HubContext {
+  readonly options: ResolvedHubOptions;
+  readonly core: HubCore;
+  readonly matchers: MatcherCache;
+  /** Token expiry and stream lifetime, one timer for all. */
+  readonly deadlines: DeadlineTimer;
+  /** Claims of recently verified tokens. */
+  readonly tokens: VerifiedTokenCache;
+  /** Present when the `subscriptions` option is on. */
+  readonly registry: SubscriptionRegistry | undefined;
+  /** False once shutdown began. */
+  readonly accepting: boolean;
+  /** Assigns an id if needed, stores and fans out the update, logs it; resolves with the id. */
+  publish(update: ValidUpdate, via: PublishVia): Promise<string>;
+}

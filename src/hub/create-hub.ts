@@ -1,0 +1,107 @@
+import { isSseHubError, SseHubError } from '../errors.js';
+import type { Update } from '../transport/types.js';
+import type { HubContext, PublishVia } from './context.js';
+import { DeadlineTimer } from './deadline-timer.js';
+import { createRequestHandler } from './http/request-router.js';
+import { HubCore } from './hub-core.js';
+import { MatcherCache } from './matcher-cache.js';
+import { type HubOptions, resolveHubOptions } from './options.js';
+import { type ValidUpdate, validatePublish } from './publish-validation.js';
+import { SubscriptionRegistry } from './subscriptions.js';
+import { VerifiedTokenCache } from './token-cache.js';
+import type { Hub, PublishInput } from './types.js';
+import { generateUpdateId } from './update-id.js';
+
+/**
+ * Creates a Mercure hub: the pub/sub core over `options.transport` (in memory by default) and its
+ * HTTP surface as `hub.handler`, mountable in node:http, Express, Koa and Fastify.
+ */
+export function createHub(options: HubOptions = {}): Hub {
+  const opts = resolveHubOptions(options);
+  const { transport, logger } = opts;
+  const core = new HubCore(logger);
+  const deadlines = new DeadlineTimer();
+  let accepting = true;
+  // Subscription events in flight; shutdown lets them reach the transport before closing it.
+  const inflight = new Set<Promise<void>>();
+
+  const store = async (update: Update): Promise<void> => {
+    try {
+      await transport.publish(update);
+    } catch (err) {
+      if (isSseHubError(err)) throw err;
+      throw new SseHubError('TRANSPORT_FAILURE', undefined, { cause: err });
+    }
+  };
+
+  const publish = async (valid: ValidUpdate, via: PublishVia): Promise<string> => {
+    const update: Update = { ...valid, id: valid.id ?? generateUpdateId() };
+    await store(update);
+    logger.info(
+      {
+        event: 'publish',
+        id: update.id,
+        topic: update.topics[0],
+        topics: update.topics.length,
+        private: update.private,
+        bytes: Buffer.byteLength(update.data),
+        via,
+      },
+      'update published',
+    );
+    return update.id;
+  };
+
+  const registry = opts.subscriptions
+    ? new SubscriptionRegistry((event) => {
+        const done = store({ ...event, id: generateUpdateId() }).catch((err: unknown) => {
+          logger.warn({ err, topic: event.topics[0] }, 'subscription event not stored');
+        });
+        inflight.add(done);
+        void done.finally(() => inflight.delete(done));
+      })
+    : undefined;
+
+  const ctx: HubContext = {
+    options: opts,
+    core,
+    matchers: new MatcherCache(opts.publicUrl),
+    deadlines,
+    tokens: new VerifiedTokenCache(opts.tokenCacheSize, opts.tokenCacheTtlMs),
+    registry,
+    get accepting() {
+      return accepting;
+    },
+    publish,
+  };
+  const unsubscribe = transport.subscribe((update) => core.dispatch(update));
+  const handler = createRequestHandler(ctx);
+  let shutdown: Promise<void> | undefined;
+
+  return {
+    handler,
+    async publish(input: PublishInput): Promise<string> {
+      if (!accepting) throw new SseHubError('SHUTTING_DOWN');
+      return publish(validatePublish(input, opts), 'api');
+    },
+    get subscriberCount() {
+      return core.size;
+    },
+    get accepting() {
+      return accepting;
+    },
+    shutdown(): Promise<void> {
+      shutdown ??= (async () => {
+        accepting = false;
+        const open = core.size;
+        for (const subscriber of [...core.subscribers()]) subscriber.close('server');
+        await Promise.allSettled([...inflight]);
+        unsubscribe();
+        deadlines.stop();
+        await transport.close();
+        logger.info({ event: 'shutdown', closedStreams: open }, 'hub shut down');
+      })();
+      return shutdown;
+    },
+  };
+}

@@ -1,0 +1,35 @@
+import type { IncomingMessage } from 'node:http';
+import type { HubContext } from '../context.js';
+import type { Claims, TokenRole } from '../types.js';
+import { asAuthError } from './error-response.js';
+import { extractToken, type TokenSource } from './token-extraction.js';
+
+export interface Authentication {
+  /** The verified claims; undefined when the request carried no token. */
+  claims: Claims | undefined;
+  source: TokenSource | undefined;
+}
+
+/**
+ * Finds and verifies the request's token for `role`. No token is not an error here (the caller
+ * decides); a token that does not verify rejects with INVALID_TOKEN or TOKEN_EXPIRED.
+ */
+export async function authenticate(
+  ctx: HubContext,
+  req: IncomingMessage,
+  query: URLSearchParams,
+  role: TokenRole,
+): Promise<Authentication> {
+  const found = extractToken(req.headers, query, ctx.options.allowQueryToken);
+  if (found === undefined) return { claims: undefined, source: undefined };
+  let claims = ctx.tokens.get(role, found.token);
+  if (claims === undefined) {
+    try {
+      claims = await ctx.options.authorizer.verify(found.token, role);
+    } catch (err) {
+      throw asAuthError(err);
+    }
+    ctx.tokens.set(role, found.token, claims);
+  }
+  return { claims, source: found.source };
+}

@@ -1,0 +1,79 @@
+import type { ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { errorTable, isSseHubError, SseHubError } from '../../errors.js';
+
+const CHALLENGE = 'Bearer realm="mercure"';
+
+/** The `WWW-Authenticate` challenge for an auth error (RFC 6750 section 3), if any. */
+export function challengeFor(err: SseHubError): string | undefined {
+  switch (err.code) {
+    case 'UNAUTHORIZED':
+      return CHALLENGE;
+    case 'INVALID_TOKEN':
+    case 'TOKEN_EXPIRED':
+      return `${CHALLENGE}, error="invalid_token"`;
+    case 'FORBIDDEN':
+      return `${CHALLENGE}, error="insufficient_scope"`;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * The client-facing text of an error. Request errors (400, 404, 405, 409, 413, 415) say what was
+ * wrong with the input; auth and server errors give only the table's message, so nothing about a
+ * token or the hub's internals leaks.
+ */
+export function clientMessage(err: SseHubError): string {
+  const plain = errorTable[err.code].message;
+  if (err.status === 401 || err.status === 403 || err.status >= 500) return plain;
+  return err.message;
+}
+
+/**
+ * Answers `err` as `status` + `text/plain` message. Anything but an SseHubError is a bug: it is
+ * logged and answered 500. When the response already started (an open stream), it is ended.
+ */
+export function sendError(
+  res: ServerResponse,
+  error: unknown,
+  logger: Logger,
+  extraHeaders?: Record<string, string>,
+): void {
+  const err = isSseHubError(error) ? error : undefined;
+  if (res.destroyed && err === undefined) {
+    // The client went away mid-request (e.g. while sending its body): nobody to answer.
+    logger.debug({ err: error }, 'request aborted by the client');
+    return;
+  }
+  if (err === undefined) logger.error({ err: error }, 'request failed');
+  else if (err.status >= 500) logger.warn({ code: err.code, detail: err.detail }, err.message);
+  if (res.headersSent || res.writableEnded) {
+    if (!res.writableEnded) res.end();
+    return;
+  }
+  const status = err?.status ?? 500;
+  const body = err === undefined ? 'Internal server error' : clientMessage(err);
+  const headers: Record<string, string | number> = {
+    'Content-Type': 'text/plain; charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
+    'X-Content-Type-Options': 'nosniff',
+    'Cache-Control': 'no-store',
+    ...extraHeaders,
+  };
+  const challenge = err === undefined ? undefined : challengeFor(err);
+  if (challenge !== undefined) headers['WWW-Authenticate'] = challenge;
+  if (err?.code === 'BODY_TOO_LARGE' && (res.req?.httpVersionMajor ?? 1) < 2) {
+    // The rest of the body is never read; closing the connection is how it stays unread.
+    // (HTTP/2 forbids the header; there the stream is reset instead.)
+    headers.Connection = 'close';
+  }
+  res.writeHead(status, headers);
+  res.end(body);
+}
+
+/** Wraps a non-SseHubError from a verifier as INVALID_TOKEN (401), keeping SseHubErrors. */
+export function asAuthError(err: unknown): SseHubError {
+  if (isSseHubError(err)) return err;
+  return new SseHubError('INVALID_TOKEN', undefined, { cause: err });
+}

@@ -1,0 +1,101 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { SseHubError } from '../../errors.js';
+import type { HubContext } from '../context.js';
+import type { Hub } from '../types.js';
+import { applyCors, setPreflightHeaders } from './cors.js';
+import { sendError } from './error-response.js';
+import { handlePublish } from './publish-handler.js';
+import { handleSubscribe } from './subscribe-handler.js';
+import { handleSubscriptions } from './subscriptions-handler.js';
+
+type Route = 'hub' | 'subscriptions' | 'unknown';
+
+const ALLOW: Record<Route, string> = {
+  hub: 'GET, POST, OPTIONS',
+  subscriptions: 'GET, OPTIONS',
+  unknown: 'OPTIONS',
+};
+
+function pathAndQuery(url: string): { path: string; query: string } {
+  const q = url.indexOf('?');
+  let path = q === -1 ? url : url.slice(0, q);
+  // Absolute-form request targets (sent to proxies) carry scheme and host.
+  if (!path.startsWith('/')) {
+    try {
+      path = new URL(path).pathname;
+    } catch {
+      path = '';
+    }
+  }
+  return { path, query: q === -1 ? '' : url.slice(q + 1) };
+}
+
+function noContent(res: ServerResponse, status: number, headers: Record<string, string>): void {
+  res.writeHead(status, headers);
+  res.end();
+}
+
+/**
+ * The hub's request handler: routes `/.well-known/mercure` (subscribe, publish) and
+ * `/.well-known/mercure/subscriptions…` (when enabled), answers CORS preflights, and passes any
+ * other path to `next` (or answers 404).
+ */
+export function createRequestHandler(ctx: HubContext): Hub['handler'] {
+  const base = ctx.options.path;
+  const subscriptionsBase = `${base === '/' ? '' : base}/subscriptions`;
+  const below = `${base === '/' ? '' : base}/`;
+  return (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void): void => {
+    const { path, query } = pathAndQuery(req.url ?? '/');
+    let route: Route;
+    let rest = '';
+    if (path === base) {
+      route = 'hub';
+    } else if (
+      ctx.options.subscriptions &&
+      (path === subscriptionsBase || path.startsWith(`${subscriptionsBase}/`))
+    ) {
+      route = 'subscriptions';
+      rest = path.slice(subscriptionsBase.length);
+    } else if (path.startsWith(below) && base !== '/') {
+      route = 'unknown';
+    } else {
+      if (next) next();
+      else sendError(res, new SseHubError('NOT_FOUND'), ctx.options.logger);
+      return;
+    }
+
+    const logger = ctx.options.logger;
+    const corsAllowed = applyCors(req, res, ctx.options.corsOrigins);
+    const method = req.method ?? 'GET';
+    if (method === 'OPTIONS') {
+      if (!corsAllowed) {
+        sendError(res, new SseHubError('ORIGIN_NOT_ALLOWED'), logger);
+        return;
+      }
+      if (req.headers.origin !== undefined) setPreflightHeaders(res);
+      noContent(res, 204, { Allow: ALLOW[route] });
+      return;
+    }
+    if (!ctx.accepting) {
+      sendError(res, new SseHubError('SHUTTING_DOWN'), logger, { 'Retry-After': '1' });
+      return;
+    }
+    if (route === 'unknown') {
+      sendError(res, new SseHubError('NOT_FOUND'), logger);
+      return;
+    }
+    const params = new URLSearchParams(query);
+    let work: Promise<void>;
+    if (route === 'hub' && method === 'GET') work = handleSubscribe(ctx, req, res, params);
+    else if (route === 'hub' && method === 'POST') work = handlePublish(ctx, req, res, params);
+    else if (route === 'subscriptions' && method === 'GET') {
+      work = handleSubscriptions(ctx, req, res, params, rest);
+    } else {
+      sendError(res, new SseHubError('METHOD_NOT_ALLOWED', method), logger, {
+        Allow: ALLOW[route],
+      });
+      return;
+    }
+    work.catch((err: unknown) => sendError(res, err, logger));
+  };
+}

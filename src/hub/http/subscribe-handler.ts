@@ -1,0 +1,129 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { SseHubError } from '../../errors.js';
+import { createEventStream } from '../../stream/adapters/node.js';
+import type { HubContext } from '../context.js';
+import { type History, readHistory } from '../history.js';
+import { Subscriber, type SubscriberEndReason } from '../subscriber.js';
+import type { Claims } from '../types.js';
+import { generateUpdateId } from '../update-id.js';
+import { authenticate } from './authenticate.js';
+import { parseSubscribeParams } from './subscribe-params.js';
+
+/** When the stream must end: the token's `exp`, or the (jittered) maximum lifetime if sooner. */
+function deadlineOf(ctx: HubContext, claims: Claims | undefined): number {
+  let deadline = Number.POSITIVE_INFINITY;
+  if (typeof claims?.exp === 'number') deadline = claims.exp * 1000;
+  const { maxStreamLifetimeMs, lifetimeJitter } = ctx.options;
+  if (maxStreamLifetimeMs > 0) {
+    const lifetime = maxStreamLifetimeMs * (1 - lifetimeJitter * Math.random());
+    deadline = Math.min(deadline, Date.now() + lifetime);
+  }
+  return deadline;
+}
+
+/**
+ * `GET /.well-known/mercure`: opens a subscriber stream. The subscriber is registered before its
+ * history is read (live updates meanwhile are buffered), so resume neither loses nor repeats an
+ * update; the response headers, which carry the `Last-Event-ID` answer, go out once the history
+ * is known.
+ */
+export async function handleSubscribe(
+  ctx: HubContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  query: URLSearchParams,
+): Promise<void> {
+  const { options, core } = ctx;
+  const logger = options.logger;
+  const params = parseSubscribeParams(req, query, options, ctx.matchers);
+  const auth = await authenticate(ctx, req, query, 'subscriber');
+  if (auth.claims === undefined && !options.anonymous) throw new SseHubError('UNAUTHORIZED');
+  if (!ctx.accepting) throw new SseHubError('SHUTTING_DOWN');
+
+  const subscriber = new Subscriber({
+    id: generateUpdateId(),
+    selectors: params.selectors,
+    claims: auth.claims,
+    readMatchers: ctx.matchers.granted(auth.claims, 'subscribe'),
+    maxBufferBytes: options.maxQueueBytes,
+  });
+  let opened = false;
+  subscriber.onEnd((reason: SubscriberEndReason) => {
+    core.delete(subscriber);
+    ctx.deadlines.delete(subscriber);
+    if (!opened) return;
+    ctx.registry?.deactivate(subscriber);
+    logger.info(
+      {
+        event: 'stream_close',
+        subscriber: subscriber.id,
+        reason,
+        durationMs: Date.now() - subscriber.openedAt,
+      },
+      'stream closed',
+    );
+  });
+  core.add(subscriber);
+
+  let history: History | undefined;
+  const onEarlyClose = (): void => subscriber.close('client');
+  res.on('close', onEarlyClose);
+  try {
+    if (params.lastEventId !== undefined) {
+      history = await readHistory(
+        options.transport,
+        subscriber,
+        params.lastEventId,
+        options.maxReplay,
+      );
+    }
+  } catch (err) {
+    subscriber.close('error');
+    throw err;
+  } finally {
+    res.off('close', onEarlyClose);
+  }
+  if (subscriber.ended) {
+    // The client left, or shutdown began, while the history was read.
+    if (!res.destroyed && !ctx.accepting) throw new SseHubError('SHUTTING_DOWN');
+    return;
+  }
+
+  const headers: Record<string, string> = {};
+  if (history !== undefined) {
+    headers['last-event-id'] = history.lastEventId;
+    headers['mercure-last-event-id'] = history.lastEventId;
+  }
+  if (auth.source === 'query') {
+    // RFC 6750 section 2.3: a response to a request with a token in its URL must not be shared.
+    headers['cache-control'] = 'private, no-cache, no-transform';
+  }
+  const stream = createEventStream(req, res, {
+    heartbeatMs: options.heartbeatMs,
+    maxQueueBytes: options.maxQueueBytes,
+    headers,
+    ...(options.retryMs > 0 ? { retry: options.retryMs } : {}),
+  });
+  opened = true;
+  logger.info(
+    {
+      event: 'stream_open',
+      subscriber: subscriber.id,
+      selectors: subscriber.selectors.length,
+      authenticated: auth.claims !== undefined,
+      ...(params.lastEventId !== undefined
+        ? { lastEventId: params.lastEventId, replayed: history?.updates.length ?? 0 }
+        : {}),
+    },
+    'stream opened',
+  );
+  subscriber.start(stream, history?.updates ?? []);
+  if (subscriber.ended) return;
+
+  const deadline = deadlineOf(ctx, auth.claims);
+  if (deadline !== Number.POSITIVE_INFINITY) {
+    subscriber.deadline = deadline;
+    ctx.deadlines.add(subscriber);
+  }
+  ctx.registry?.activate(subscriber);
+}

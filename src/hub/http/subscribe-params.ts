@@ -1,0 +1,84 @@
+import type { IncomingMessage } from 'node:http';
+import { SseHubError } from '../../errors.js';
+import type { MatcherCache } from '../matcher-cache.js';
+import { checkTopicText } from '../publish-validation.js';
+import { compileSubscriptionSelector, type Selector, type SelectorMode } from '../selector.js';
+
+/** Subscribe query parameters and how their values are read. */
+const SELECTOR_PARAMS: ReadonlyMap<string, SelectorMode> = new Map([
+  ['topic', 'template'], // draft 07
+  ['match', 'exact'], // draft 08
+  ['matchExact', 'exact'],
+  ['match_urlpattern', 'urlpattern'],
+  ['matchURLPattern', 'urlpattern'],
+]);
+
+export interface SubscribeParams {
+  selectors: Selector[];
+  /** The requested last event id (header first, then query), if any. */
+  lastEventId: string | undefined;
+}
+
+export interface SubscribeLimits {
+  maxTopicsPerRequest: number;
+  maxTopicLength: number;
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** The last event id: the `Last-Event-ID` header wins over `lastEventID` / `last_event_id`. */
+export function requestedLastEventId(
+  req: IncomingMessage,
+  query: URLSearchParams,
+  maxLength: number,
+): string | undefined {
+  const candidates = [
+    header(req, 'last-event-id'),
+    query.get('lastEventID'),
+    query.get('last_event_id'),
+  ];
+  const id = candidates.find((c) => c !== undefined && c !== null && c !== '') ?? undefined;
+  if (id === undefined || id === null) return undefined;
+  if (/[\r\n\0]/.test(id) || id.length > maxLength) throw new SseHubError('INVALID_LAST_EVENT_ID');
+  return id;
+}
+
+/**
+ * Reads the selectors of a subscribe request: `topic=` (exact, `*` or URI template), `match=`
+ * (exact) and `match_urlpattern=` / `matchURLPattern=` (URL pattern), deduplicated. Any other
+ * `match…` parameter is a misspelled matcher type and is refused, as draft 08 requires.
+ */
+export function parseSubscribeParams(
+  req: IncomingMessage,
+  query: URLSearchParams,
+  limits: SubscribeLimits,
+  cache: MatcherCache,
+): SubscribeParams {
+  const seen = new Set<string>();
+  const wanted: { source: string; mode: SelectorMode }[] = [];
+  for (const [name, value] of query) {
+    const mode = SELECTOR_PARAMS.get(name);
+    if (mode === undefined) {
+      if (name.toLowerCase().startsWith('match')) {
+        throw new SseHubError('INVALID_TOPIC', `unknown matcher parameter ${JSON.stringify(name)}`);
+      }
+      continue;
+    }
+    checkTopicText(value, limits.maxTopicLength);
+    const key = `${mode}\0${value}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    wanted.push({ source: value, mode });
+    if (wanted.length > limits.maxTopicsPerRequest) {
+      throw new SseHubError('TOO_MANY_TOPICS', `at most ${limits.maxTopicsPerRequest}`);
+    }
+  }
+  if (wanted.length === 0) throw new SseHubError('MISSING_TOPIC');
+  const selectors = wanted.map(({ source, mode }) =>
+    compileSubscriptionSelector(source, mode, cache),
+  );
+  return { selectors, lastEventId: requestedLastEventId(req, query, limits.maxTopicLength) };
+}

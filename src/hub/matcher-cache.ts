@@ -1,0 +1,45 @@
+import { SseHubError } from '../errors.js';
+import { compileSelector, type MatcherKind } from './topic-selector.js';
+import type { Claims, TopicMatcher } from './types.js';
+
+/**
+ * Compiles selectors for this hub: the hub's URL is the base of relative URL patterns and topics
+ * (draft 08). Compiled matchers are cached by `compileSelector` (a bounded LRU shared by every
+ * subscription, token and request using the same selector), so compiling happens once per
+ * distinct selector, not once per use.
+ */
+export class MatcherCache {
+  readonly #options: { baseURL: string };
+
+  constructor(baseURL: string) {
+    this.#options = { baseURL };
+  }
+
+  /** The compiled matcher of `source`; throws INVALID_TOPIC when it does not compile. */
+  get(source: string, kind: MatcherKind): TopicMatcher {
+    return compileSelector(source, kind, this.#options);
+  }
+
+  /** The matchers of `sources` (e.g. a token's claims), in order. */
+  all(sources: readonly string[] | undefined, kind: MatcherKind): TopicMatcher[] {
+    if (sources === undefined) return [];
+    return sources.map((source) => this.get(source, kind));
+  }
+
+  /**
+   * The compiled selectors a token grants for `action`: the authorizer's own matchers when it gave
+   * them (draft 08 mixes syntaxes), else the claim strings read as draft 07 templates. Throws
+   * INVALID_TOKEN when a claim selector does not compile.
+   */
+  granted(claims: Claims | undefined, action: 'publish' | 'subscribe'): readonly TopicMatcher[] {
+    if (claims === undefined) return [];
+    const compiled = action === 'publish' ? claims.publishMatchers : claims.subscribeMatchers;
+    if (compiled !== undefined) return compiled;
+    try {
+      return this.all(claims[action], 'template');
+    } catch (cause) {
+      // A selector in the token that does not compile is a defect of the token, not the request.
+      throw new SseHubError('INVALID_TOKEN', `a ${action} selector does not compile`, { cause });
+    }
+  }
+}

@@ -1,0 +1,176 @@
+import type { EventStreamApi } from '../stream/types.js';
+import type { Update } from '../transport/types.js';
+import type { DeadlineEntry } from './deadline-timer.js';
+import { type Selector, selectorMatches } from './selector.js';
+import type { Claims, TopicMatcher } from './types.js';
+import { encodeUpdate } from './update-frame.js';
+
+/** Why a subscriber ended: its stream's close reason, or a hub-side cause before it had one. */
+export type SubscriberEndReason = 'client' | 'server' | 'overflow' | 'error' | 'expired';
+
+export interface SubscriberInit {
+  /** `urn:uuid:…`, unique among active subscribers. */
+  id: string;
+  selectors: readonly Selector[];
+  /** The verified token's claims; undefined for an anonymous subscriber. */
+  claims: Claims | undefined;
+  /** Compiled `claims.subscribe`: what private updates this subscriber may read. */
+  readMatchers: readonly TopicMatcher[];
+  /** Bytes of live updates that may wait while history is replayed. */
+  maxBufferBytes: number;
+}
+
+interface Buffered {
+  readonly id: string;
+  readonly frame: Buffer;
+}
+
+/**
+ * One subscriber: its selectors, what its token lets it read, and its event stream. It is
+ * registered before its history is read, so live updates that arrive meanwhile are buffered (the
+ * shared frames, not copies); `start` then writes the history, flushes the buffer skipping ids the
+ * history already held, and switches to writing live frames straight to the stream. Replay and
+ * live delivery thus neither overlap nor leave a gap.
+ */
+export class Subscriber implements DeadlineEntry {
+  readonly id: string;
+  readonly selectors: readonly Selector[];
+  readonly claims: Claims | undefined;
+  readonly openedAt = Date.now();
+  /**
+   * The dispatch number of the last update offered to this subscriber; lets the dispatcher skip
+   * one that several topics or selectors match, without allocating a set per update.
+   */
+  mark = 0;
+  deadline = Number.POSITIVE_INFINITY;
+  heapIndex = -1;
+  readonly #readMatchers: readonly TopicMatcher[];
+  readonly #readsAll: boolean;
+  readonly #maxBufferBytes: number;
+  #stream: EventStreamApi | undefined;
+  #buffer: Buffered[] | undefined = [];
+  #bufferBytes = 0;
+  #overflowed = false;
+  #ended: SubscriberEndReason | undefined;
+  #endListeners: ((reason: SubscriberEndReason) => void)[] = [];
+
+  constructor(init: SubscriberInit) {
+    this.id = init.id;
+    this.selectors = init.selectors;
+    this.claims = init.claims;
+    this.#readMatchers = init.readMatchers;
+    this.#readsAll = init.readMatchers.some((m) => m.source === '*');
+    this.#maxBufferBytes = init.maxBufferBytes;
+  }
+
+  /** True once the subscriber ended (or its stream closed). */
+  get ended(): boolean {
+    return this.#ended !== undefined;
+  }
+
+  /** True once `start` ran: live updates go straight to the stream. */
+  get live(): boolean {
+    return this.#stream !== undefined;
+  }
+
+  /** The hot path: writes one shared frame, or buffers it while history is being replayed. */
+  deliver(id: string, frame: Buffer): void {
+    const stream = this.#stream;
+    if (stream !== undefined) {
+      stream.write(frame);
+      return;
+    }
+    const buffer = this.#buffer;
+    if (buffer === undefined || this.#overflowed) return;
+    this.#bufferBytes += frame.byteLength;
+    if (this.#bufferBytes > this.#maxBufferBytes) {
+      // Too far behind before it even started: it gets its history, then is cut off and resumes
+      // from the last id it saw, as any slow subscriber would.
+      this.#overflowed = true;
+      this.#buffer = [];
+      return;
+    }
+    buffer.push({ id, frame });
+  }
+
+  /** True when the subscriber's selectors select at least one of the update's topics. */
+  selects(topics: readonly string[]): boolean {
+    for (const selector of this.selectors) if (selectorMatches(selector, topics)) return true;
+    return false;
+  }
+
+  /**
+   * The private-update rule: true when a subscribe selector of the token matches at least one
+   * topic (canonical or alternate) of the update.
+   */
+  mayRead(topics: readonly string[]): boolean {
+    if (this.#readsAll) return true;
+    const matchers = this.#readMatchers;
+    for (let i = 0; i < matchers.length; i++) {
+      const matcher = matchers[i]!;
+      for (let j = 0; j < topics.length; j++) if (matcher.matches(topics[j]!)) return true;
+    }
+    return false;
+  }
+
+  /** True when this subscriber should receive `update` (selected, and readable if private). */
+  accepts(update: Update): boolean {
+    return this.selects(update.topics) && (!update.private || this.mayRead(update.topics));
+  }
+
+  /**
+   * Goes live on `stream`: writes `history` (oldest first), then the live updates buffered
+   * meanwhile that the history did not already hold, then every later update as it comes.
+   */
+  start(stream: EventStreamApi, history: readonly Update[]): void {
+    if (this.#ended !== undefined) {
+      stream.close();
+      return;
+    }
+    stream.onClose((reason) => this.#end(reason));
+    // The client may already be gone, which closes the stream (and this subscriber) at once.
+    if (this.#ended !== undefined) return;
+    for (const update of history) stream.write(encodeUpdate(update));
+    const buffer = this.#buffer ?? [];
+    this.#buffer = undefined;
+    this.#bufferBytes = 0;
+    if (buffer.length > 0) {
+      const sent = history.length > 0 ? new Set(history.map((u) => u.id)) : undefined;
+      for (const { id, frame } of buffer) if (!sent?.has(id)) stream.write(frame);
+    }
+    if (stream.closed) return;
+    this.#stream = stream;
+    if (this.#overflowed) this.#end('overflow');
+  }
+
+  /** Ends the subscriber: closes its stream gracefully (or, before it has one, just ends it). */
+  close(reason: SubscriberEndReason = 'server'): void {
+    this.#end(reason);
+  }
+
+  /** DeadlineEntry: the token expired or the maximum lifetime passed. */
+  expire(): void {
+    this.#end('expired');
+  }
+
+  /** Called once when the subscriber ends, for any reason. */
+  onEnd(listener: (reason: SubscriberEndReason) => void): void {
+    if (this.#ended !== undefined) listener(this.#ended);
+    else this.#endListeners.push(listener);
+  }
+
+  #end(reason: SubscriberEndReason): void {
+    if (this.#ended !== undefined) return;
+    this.#ended = reason;
+    this.#buffer = undefined;
+    const stream = this.#stream;
+    this.#stream = undefined;
+    const listeners = this.#endListeners;
+    this.#endListeners = [];
+    try {
+      if (stream !== undefined && !stream.closed) stream.close();
+    } finally {
+      for (const listener of listeners) listener(reason);
+    }
+  }
+}

@@ -1,0 +1,100 @@
+import type { Update } from '../transport/types.js';
+import type { Subscriber } from './subscriber.js';
+
+/** The JSON-LD context of every subscription document. */
+export const MERCURE_CONTEXT = 'https://mercure.rocks/';
+/** Topics of subscription events, and the path of the subscriptions API, start with this. */
+export const SUBSCRIPTIONS_TOPIC_PREFIX = '/.well-known/mercure/subscriptions';
+
+/** One subscription, as published in subscription events and served by the API (draft 07). */
+export interface SubscriptionDocument {
+  '@context'?: string;
+  /** The subscription's topic URL: `/.well-known/mercure/subscriptions/{topic}/{subscriber}`. */
+  id: string;
+  type: 'Subscription';
+  /** The topic selector the subscriber gave. */
+  topic: string;
+  /** The subscriber's id, `urn:uuid:…`. */
+  subscriber: string;
+  active: boolean;
+  /** The `payload` of the subscriber's token, when it has one. */
+  payload?: unknown;
+}
+
+/**
+ * The topic of a subscription (and its URL in the API): `topic` and `subscriber` are each
+ * percent-encoded exactly once, as a whole. Without a topic, the collection of all subscriptions;
+ * without a subscriber, the collection for that topic.
+ */
+export function subscriptionTopic(topic?: string, subscriber?: string): string {
+  if (topic === undefined) return SUBSCRIPTIONS_TOPIC_PREFIX;
+  const base = `${SUBSCRIPTIONS_TOPIC_PREFIX}/${encodeURIComponent(topic)}`;
+  return subscriber === undefined ? base : `${base}/${encodeURIComponent(subscriber)}`;
+}
+
+function documentFor(topic: string, subscriber: Subscriber, active: boolean): SubscriptionDocument {
+  const doc: SubscriptionDocument = {
+    id: subscriptionTopic(topic, subscriber.id),
+    type: 'Subscription',
+    topic,
+    subscriber: subscriber.id,
+    active,
+  };
+  const payload = subscriber.claims?.payload;
+  if (payload !== undefined) doc.payload = payload;
+  return doc;
+}
+
+/**
+ * The active subscriptions of this node, one per (selector, subscriber), and the private updates
+ * announcing each one's start and end. `emit` stores and fans out an update (ids are assigned by
+ * the caller's `emit`).
+ */
+export class SubscriptionRegistry {
+  // Insertion order is subscription order, which keeps API listings stable.
+  readonly #active = new Map<string, SubscriptionDocument>();
+  readonly #emit: (update: Omit<Update, 'id'>) => void;
+
+  constructor(emit: (update: Omit<Update, 'id'>) => void) {
+    this.#emit = emit;
+  }
+
+  /** Records the subscriber's subscriptions and publishes one `active: true` event for each. */
+  activate(subscriber: Subscriber): void {
+    for (const selector of subscriber.selectors) {
+      const doc = documentFor(selector.source, subscriber, true);
+      this.#active.set(doc.id, doc);
+      this.#announce(doc);
+    }
+  }
+
+  /** Forgets the subscriber's subscriptions and publishes one `active: false` event for each. */
+  deactivate(subscriber: Subscriber): void {
+    for (const selector of subscriber.selectors) {
+      const doc = documentFor(selector.source, subscriber, false);
+      if (this.#active.delete(doc.id)) this.#announce(doc);
+    }
+  }
+
+  /** Active subscriptions, all or only those of one topic selector. */
+  list(topic?: string): SubscriptionDocument[] {
+    const out: SubscriptionDocument[] = [];
+    for (const doc of this.#active.values()) {
+      if (topic === undefined || doc.topic === topic) out.push(doc);
+    }
+    return out;
+  }
+
+  /** One active subscription, or undefined. */
+  get(topic: string, subscriber: string): SubscriptionDocument | undefined {
+    return this.#active.get(subscriptionTopic(topic, subscriber));
+  }
+
+  #announce(doc: SubscriptionDocument): void {
+    this.#emit({
+      topics: [doc.id],
+      data: JSON.stringify({ '@context': MERCURE_CONTEXT, ...doc }),
+      private: true,
+    });
+  }
+}

@@ -1,0 +1,236 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import {
+  capturingLogger,
+  getText,
+  mintTestToken,
+  postForm,
+  publishOk,
+  type RunningHub,
+  startHub,
+  subscribeUrl,
+} from '../helpers/hub-server.js';
+import { openSse } from '../helpers/sse-client.js';
+
+const BOOKS = 'https://example.com/books/{id}';
+
+describe('publish authorization', () => {
+  let h: RunningHub;
+  let logs: string[];
+  before(async () => {
+    const { logger, lines } = capturingLogger();
+    logs = lines;
+    h = await startHub({
+      logger,
+      anonymous: true,
+      corsOrigins: ['https://app.example.com'],
+    });
+  });
+  after(() => h.close());
+
+  it('answers 401 with a Bearer challenge without a token', async () => {
+    const res = await postForm(h.url, { topic: 'https://example.com/books/1' });
+    assert.equal(res.status, 401);
+    assert.equal(res.headers.get('www-authenticate'), 'Bearer realm="mercure"');
+    assert.match(res.body, /A valid token is required/);
+  });
+
+  it('answers 401 invalid_token for a forged token, without echoing it', async () => {
+    const forged = await mintTestToken({
+      publish: ['*'],
+      secret: 'not-the-hub-secret-but-long-enough-x',
+    });
+    const res = await postForm(h.url, { topic: 'x' }, { authorization: `Bearer ${forged}` });
+    assert.equal(res.status, 401);
+    assert.match(
+      res.headers.get('www-authenticate') ?? '',
+      /^Bearer realm="mercure", error="invalid_token"/,
+    );
+    assert.ok(!res.body.includes(forged));
+    assert.ok(!res.body.includes(forged.split('.')[1]!));
+  });
+
+  it('answers 401 invalid_token for garbage and for an expired token', async () => {
+    const garbage = await postForm(h.url, { topic: 'x' }, { authorization: 'Bearer not.a.jwt' });
+    assert.equal(garbage.status, 401);
+    assert.match(garbage.headers.get('www-authenticate') ?? '', /invalid_token/);
+    const expired = await mintTestToken({ publish: ['*'], expiresIn: -60 });
+    const res = await postForm(h.url, { topic: 'x' }, { authorization: `Bearer ${expired}` });
+    assert.equal(res.status, 401);
+    assert.match(res.headers.get('www-authenticate') ?? '', /invalid_token/);
+    assert.ok(!res.body.includes(expired));
+  });
+
+  it('answers 403 unless every topic matches a publish selector', async () => {
+    const token = await mintTestToken({ publish: [BOOKS] });
+    const auth = { authorization: `Bearer ${token}` };
+    assert.equal(
+      (await postForm(h.url, { topic: 'https://example.com/books/1' }, auth)).status,
+      200,
+    );
+    const outside = await postForm(h.url, { topic: 'https://example.com/authors/1' }, auth);
+    assert.equal(outside.status, 403);
+    assert.match(outside.body, /does not allow/);
+    const mixed = await postForm(
+      h.url,
+      { topic: ['https://example.com/books/1', 'https://example.com/authors/1'] },
+      auth,
+    );
+    assert.equal(mixed.status, 403);
+    const subscriberOnly = await mintTestToken({ subscribe: ['*'] });
+    const none = await postForm(
+      h.url,
+      { topic: 'https://example.com/books/1' },
+      { authorization: `Bearer ${subscriberOnly}` },
+    );
+    assert.equal(none.status, 403);
+  });
+
+  it('accepts the mercureAuthorization cookie from an allowed Origin only', async () => {
+    const token = await mintTestToken({ publish: ['*'] });
+    const cookie = { cookie: `theme=dark; mercureAuthorization=${token}` };
+    const fromApp = await postForm(
+      h.url,
+      { topic: 't' },
+      { ...cookie, origin: 'https://app.example.com' },
+    );
+    assert.equal(fromApp.status, 200);
+    const viaReferer = await postForm(
+      h.url,
+      { topic: 't' },
+      { ...cookie, referer: 'https://app.example.com/page?x=1' },
+    );
+    assert.equal(viaReferer.status, 200);
+    const evil = await postForm(
+      h.url,
+      { topic: 't' },
+      { ...cookie, origin: 'https://evil.example' },
+    );
+    assert.equal(evil.status, 403);
+    assert.match(evil.body, /origin is not allowed/);
+    const noOrigin = await postForm(h.url, { topic: 't' }, cookie);
+    assert.equal(noOrigin.status, 403);
+    // A bearer header needs no Origin: it cannot be sent by a cross-site form.
+    const header = await postForm(
+      h.url,
+      { topic: 't' },
+      { authorization: `Bearer ${token}`, origin: 'https://evil.example' },
+    );
+    assert.equal(header.status, 200);
+  });
+
+  it('accepts the draft 08 cookie name', async () => {
+    const token = await mintTestToken({ publish: ['*'] });
+    const res = await postForm(
+      h.url,
+      { topic: 't' },
+      { cookie: `__Secure-mercure_access_token=${token}`, origin: 'https://app.example.com' },
+    );
+    assert.equal(res.status, 200);
+  });
+
+  it('ignores the query token unless allowQueryToken is on', async () => {
+    const token = await mintTestToken({ publish: ['*'] });
+    const res = await postForm(`${h.url}?authorization=${token}`, { topic: 't' });
+    assert.equal(res.status, 401);
+  });
+
+  it('never writes a token to the logs', async () => {
+    const token = await mintTestToken({ publish: ['*'], subscribe: ['*'] });
+    await postForm(h.url, { topic: 'logged' }, { authorization: `Bearer ${token}` });
+    const conn = await openSse(subscribeUrl(h.url, ['logged']), {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    conn.close();
+    await postForm(h.url, { topic: 'x' }, { authorization: `Bearer ${token}x` });
+    const publishLines = logs.filter((l) => l.includes('"event":"publish"'));
+    assert.ok(
+      publishLines.some((l) => l.includes('"topic":"logged"')),
+      'one line per publish',
+    );
+    const signature = token.split('.')[2]!;
+    for (const line of logs) {
+      assert.ok(!line.includes(signature), `a token in the log: ${line}`);
+    }
+  });
+});
+
+describe('subscribe authorization', () => {
+  let closed: RunningHub;
+  let queryHub: RunningHub;
+  before(async () => {
+    closed = await startHub();
+    queryHub = await startHub({ allowQueryToken: true });
+  });
+  after(async () => {
+    await closed.close();
+    await queryHub.close();
+  });
+
+  it('refuses anonymous subscribers by default with 401 and a challenge', async () => {
+    const res = await getText(subscribeUrl(closed.url, ['t']));
+    assert.equal(res.status, 401);
+    assert.equal(res.headers.get('www-authenticate'), 'Bearer realm="mercure"');
+  });
+
+  it('accepts a subscriber token from the header and the cookie', async () => {
+    const token = await mintTestToken({ subscribe: ['https://example.com/x'] });
+    const header = await openSse(subscribeUrl(closed.url, ['*']), {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const cookie = await openSse(subscribeUrl(closed.url, ['*']), {
+      headers: { cookie: `mercureAuthorization=${token}` },
+    });
+    // Subscribing to any topic is allowed; the token only gates private updates.
+    assert.equal(header.status, 200);
+    assert.equal(cookie.status, 200);
+    header.close();
+    cookie.close();
+  });
+
+  it('refuses expired and forged subscriber tokens with 401 invalid_token', async () => {
+    const expired = await mintTestToken({ subscribe: ['*'], expiresIn: -10 });
+    const res = await getText(subscribeUrl(closed.url, ['t']), {
+      authorization: `Bearer ${expired}`,
+    });
+    assert.equal(res.status, 401);
+    assert.match(res.headers.get('www-authenticate') ?? '', /error="invalid_token"/);
+    assert.ok(!res.body.includes(expired));
+    const forged = await mintTestToken({ subscribe: ['*'], secret: 'x'.repeat(40) });
+    const bad = await getText(subscribeUrl(closed.url, ['t']), {
+      cookie: `mercureAuthorization=${forged}`,
+    });
+    assert.equal(bad.status, 401);
+  });
+
+  it('reads the authorization query parameter only when allowQueryToken is on', async () => {
+    const token = await mintTestToken({ subscribe: ['*'] });
+    const off = await getText(subscribeUrl(closed.url, ['t'], { authorization: token }));
+    assert.equal(off.status, 401);
+    const on = await openSse(subscribeUrl(queryHub.url, ['t'], { authorization: token }));
+    assert.equal(on.status, 200);
+    // A response to a URL holding a token must not be cached by shared caches.
+    assert.match(String(on.headers['cache-control']), /private/);
+    on.close();
+    const rfc = await openSse(subscribeUrl(queryHub.url, ['t'], { access_token: token }));
+    assert.equal(rfc.status, 200);
+    rfc.close();
+  });
+
+  it('delivers over a cookie-authenticated stream', async () => {
+    const token = await mintTestToken({ subscribe: ['https://example.com/c'] });
+    const conn = await openSse(subscribeUrl(closed.url, ['https://example.com/c']), {
+      headers: { cookie: `mercureAuthorization=${token}` },
+    });
+    try {
+      await publishOk(closed.url, {
+        topic: 'https://example.com/c',
+        data: 'via cookie',
+        private: 'on',
+      });
+      assert.equal((await conn.waitForEvents(1))[0]!.data, 'via cookie');
+    } finally {
+      conn.close();
+    }
+  });
+});

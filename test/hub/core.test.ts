@@ -1,0 +1,207 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { HubCore } from '../../src/hub/hub-core.js';
+import { MatcherCache } from '../../src/hub/matcher-cache.js';
+import { compileSubscriptionSelector, type SelectorMode } from '../../src/hub/selector.js';
+import { Subscriber } from '../../src/hub/subscriber.js';
+import type { TopicMatcher } from '../../src/hub/types.js';
+import type { CloseReason, EventStreamApi } from '../../src/stream/types.js';
+import type { Update } from '../../src/transport/types.js';
+import { silentLogger } from '../helpers/hub-server.js';
+
+// Records the frames a subscriber writes (by identity), standing in for a socket.
+class RecordingStream implements EventStreamApi {
+  readonly lastEventId = undefined;
+  closed = false;
+  readonly queuedBytes = 0;
+  readonly frames: Uint8Array[] = [];
+  #listeners: ((reason: CloseReason) => void)[] = [];
+  send(): boolean {
+    throw new Error('the hub writes pre-encoded frames only');
+  }
+  write(frame: Uint8Array): boolean {
+    this.frames.push(frame);
+    return true;
+  }
+  comment(): boolean {
+    return true;
+  }
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const listener of this.#listeners) listener('server');
+  }
+  onClose(listener: (reason: CloseReason) => void): () => void {
+    this.#listeners.push(listener);
+    return () => {
+      this.#listeners = this.#listeners.filter((l) => l !== listener);
+    };
+  }
+  text(): string[] {
+    return this.frames.map((f) => Buffer.from(f).toString('utf8'));
+  }
+}
+
+const cache = new MatcherCache('https://hub.example.com/.well-known/mercure');
+
+function subscriber(
+  selectors: [string, SelectorMode][],
+  read: string[] = [],
+): { sub: Subscriber; stream: RecordingStream } {
+  const sub = new Subscriber({
+    id: `urn:uuid:${Math.random()}`,
+    selectors: selectors.map(([s, m]) => compileSubscriptionSelector(s, m, cache)),
+    claims: { subscribe: read },
+    readMatchers: read.map((r) => cache.get(r, 'template')) as TopicMatcher[],
+    maxBufferBytes: 1024,
+  });
+  const stream = new RecordingStream();
+  return { sub, stream };
+}
+
+function update(id: string, topics: string[], extra: Partial<Update> = {}): Update {
+  return { id, topics, data: `data of ${id}`, private: false, ...extra };
+}
+
+describe('HubCore', () => {
+  it('encodes an update once and writes the same Buffer to every subscriber', () => {
+    const core = new HubCore(silentLogger());
+    const a = subscriber([['https://x/1', 'template']]);
+    const b = subscriber([['*', 'template']]);
+    const c = subscriber([['https://x/{n}', 'template']]);
+    for (const { sub, stream } of [a, b, c]) {
+      core.add(sub);
+      sub.start(stream, []);
+    }
+    core.dispatch(update('u1', ['https://x/1']));
+    assert.equal(a.stream.frames.length, 1);
+    assert.equal(a.stream.frames[0], b.stream.frames[0]);
+    assert.equal(a.stream.frames[0], c.stream.frames[0]);
+    assert.equal(a.stream.text()[0], 'id: u1\ndata: data of u1\n\n');
+  });
+
+  it('indexes exact topics by lookup and scans only patterns', () => {
+    const core = new HubCore(silentLogger());
+    const subs = [
+      subscriber([['https://x/1', 'template']]),
+      subscriber([['https://x/1', 'exact']]),
+      subscriber([['https://x/{n}', 'template']]),
+      subscriber([['https://x/{n}', 'template']]),
+      subscriber([['https://x/:n', 'urlpattern']]),
+      subscriber([['*', 'exact']]),
+    ];
+    for (const { sub } of subs) core.add(sub);
+    // One exact key, two distinct patterns (shared by three subscribers), one wildcard.
+    assert.deepEqual(core.index.sizes, { exact: 1, patterns: 2, wildcard: 1 });
+    for (const { sub } of subs) core.delete(sub);
+    assert.deepEqual(core.index.sizes, { exact: 0, patterns: 0, wildcard: 0 });
+    assert.equal(core.size, 0);
+  });
+
+  it('delivers once to a subscriber matched through several topics and selectors', () => {
+    const core = new HubCore(silentLogger());
+    const s = subscriber([
+      ['https://x/1', 'template'],
+      ['https://x/2', 'template'],
+      ['https://x/{n}', 'template'],
+      ['*', 'template'],
+    ]);
+    core.add(s.sub);
+    s.sub.start(s.stream, []);
+    core.dispatch(update('u1', ['https://x/1', 'https://x/2']));
+    core.dispatch(update('u2', ['https://x/2']));
+    assert.deepEqual(
+      s.stream.text().map((t) => t.split('\n')[0]),
+      ['id: u1', 'id: u2'],
+    );
+  });
+
+  it('applies the private-update rule on every topic of the update', () => {
+    const core = new HubCore(silentLogger());
+    const reader = subscriber([['*', 'template']], ['https://x/alt']);
+    const stranger = subscriber([['*', 'template']], ['https://y/{n}']);
+    for (const { sub, stream } of [reader, stranger]) {
+      core.add(sub);
+      sub.start(stream, []);
+    }
+    core.dispatch(update('p', ['https://x/canonical', 'https://x/alt'], { private: true }));
+    assert.equal(reader.stream.frames.length, 1);
+    assert.equal(stranger.stream.frames.length, 0);
+  });
+
+  it('buffers live updates during replay and skips those the history already held', () => {
+    const core = new HubCore(silentLogger());
+    const s = subscriber([['t', 'template']]);
+    core.add(s.sub);
+    // Arrive while the history is being read: u2 is in that history too, u3 is not.
+    core.dispatch(update('u2', ['t']));
+    core.dispatch(update('u3', ['t']));
+    s.sub.start(s.stream, [update('u1', ['t']), update('u2', ['t'])]);
+    core.dispatch(update('u4', ['t']));
+    assert.deepEqual(
+      s.stream.text().map((t) => t.split('\n')[0]),
+      ['id: u1', 'id: u2', 'id: u3', 'id: u4'],
+    );
+  });
+
+  it('ends a subscriber whose replay buffer overflows, after sending its history', () => {
+    const core = new HubCore(silentLogger());
+    const s = subscriber([['t', 'template']]);
+    core.add(s.sub);
+    let ended: string | undefined;
+    s.sub.onEnd((reason) => {
+      ended = reason;
+      core.delete(s.sub);
+    });
+    for (let i = 0; i < 20; i++) core.dispatch(update(`u${i}`, ['t'], { data: 'x'.repeat(100) }));
+    s.sub.start(s.stream, [update('h', ['t'])]);
+    assert.equal(ended, 'overflow');
+    assert.equal(s.stream.closed, true);
+    assert.equal(core.size, 0);
+    assert.deepEqual(
+      s.stream.text().map((t) => t.split('\n')[0]),
+      ['id: h'],
+    );
+  });
+
+  it('skips encoding when nobody receives the update', () => {
+    const core = new HubCore(silentLogger());
+    const s = subscriber([['other', 'template']]);
+    core.add(s.sub);
+    s.sub.start(s.stream, []);
+    // An update that cannot be encoded would throw if it were encoded.
+    core.dispatch(update('bad\nid', ['t']));
+    assert.equal(s.stream.frames.length, 0);
+  });
+
+  it('queues an update dispatched from inside a delivery, keeping order and uniqueness', () => {
+    const core = new HubCore(silentLogger());
+    const a = subscriber([
+      ['t', 'template'],
+      ['*', 'template'],
+    ]);
+    const b = subscriber([
+      ['t', 'template'],
+      ['*', 'template'],
+    ]);
+    for (const { sub, stream } of [a, b]) {
+      core.add(sub);
+      sub.start(stream, []);
+    }
+    // As a transport that emits synchronously would when a delivery triggers a publish.
+    const write = a.stream.write.bind(a.stream);
+    a.stream.write = (frame) => {
+      const first = a.stream.frames.length === 0;
+      const ok = write(frame);
+      if (first) core.dispatch(update('u2', ['t']));
+      return ok;
+    };
+    core.dispatch(update('u1', ['t']));
+    for (const { stream } of [a, b]) {
+      assert.deepEqual(
+        stream.text().map((t) => t.split('\n')[0]),
+        ['id: u1', 'id: u2'],
+      );
+    }
+  });
+});

@@ -1,0 +1,278 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { isSseHubError } from '../../src/errors.js';
+import {
+  mintTestToken,
+  postForm,
+  publishOk,
+  type RunningHub,
+  startHub,
+  subscribeUrl,
+} from '../helpers/hub-server.js';
+import { openSse } from '../helpers/sse-client.js';
+
+describe('publish over HTTP', () => {
+  let h: RunningHub;
+  let auth: Record<string, string>;
+  before(async () => {
+    h = await startHub({ anonymous: true, maxBodyBytes: 4096, maxTopicsPerRequest: 3 });
+    auth = { authorization: `Bearer ${await mintTestToken({ publish: ['*'] })}` };
+  });
+  after(() => h.close());
+
+  it('answers 200 text/plain with a generated urn:uuid id', async () => {
+    const res = await postForm(h.url, { topic: 'https://example.com/a', data: 'x' }, auth);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /^text\/plain/);
+    assert.match(
+      res.body,
+      /^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
+  });
+
+  it('keeps a given id and answers with it', async () => {
+    const res = await postForm(h.url, { topic: 'https://example.com/a', id: 'my-id-1' }, auth);
+    assert.equal(res.status, 200);
+    assert.equal(res.body, 'my-id-1');
+  });
+
+  it('refuses a duplicate id with 409', async () => {
+    assert.equal((await postForm(h.url, { topic: 't', id: 'dup' }, auth)).status, 200);
+    const res = await postForm(h.url, { topic: 't', id: 'dup' }, auth);
+    assert.equal(res.status, 409);
+    assert.match(res.body, /already exists/);
+  });
+
+  const rejections: {
+    name: string;
+    fields: Record<string, string | string[]>;
+    status: number;
+    message: RegExp;
+  }[] = [
+    { name: 'no topic', fields: { data: 'x' }, status: 400, message: /At least one topic/ },
+    { name: 'an empty topic', fields: { topic: '' }, status: 400, message: /topic/ },
+    {
+      name: 'a control character in a topic',
+      fields: { topic: 'a\u0001b' },
+      status: 400,
+      message: /control characters/,
+    },
+    {
+      name: 'too many topics',
+      fields: { topic: ['a', 'b', 'c', 'd'] },
+      status: 400,
+      message: /Too many topics/,
+    },
+    { name: 'CR in id', fields: { topic: 't', id: 'a\rb' }, status: 400, message: /id is invalid/ },
+    { name: 'LF in id', fields: { topic: 't', id: 'a\nb' }, status: 400, message: /CR, LF or NUL/ },
+    {
+      name: 'NUL in id',
+      fields: { topic: 't', id: 'a\0b' },
+      status: 400,
+      message: /CR, LF or NUL/,
+    },
+    { name: 'id starting with #', fields: { topic: 't', id: '#1' }, status: 400, message: /#/ },
+    {
+      name: 'the reserved id earliest',
+      fields: { topic: 't', id: 'earliest' },
+      status: 400,
+      message: /earliest is a reserved id/,
+    },
+    {
+      name: 'LF in type',
+      fields: { topic: 't', type: 'a\nb' },
+      status: 400,
+      message: /type is invalid.*CR, LF or NUL/,
+    },
+    {
+      name: 'the reserved type mercure',
+      fields: { topic: 't', type: 'mercure' },
+      status: 400,
+      message: /mercure is a reserved type/,
+    },
+    {
+      name: 'a non-digit retry',
+      fields: { topic: 't', retry: '1e3' },
+      status: 400,
+      message: /retry.*digits only/,
+    },
+    {
+      name: 'a negative retry',
+      fields: { topic: 't', retry: '-5' },
+      status: 400,
+      message: /retry/,
+    },
+    {
+      name: 'a reserved topic',
+      fields: { topic: '/.well-known/mercure/subscriptions/x/y' },
+      status: 400,
+      message: /reserved/,
+    },
+    {
+      name: 'a reserved topic given as an absolute URL',
+      fields: { topic: 'https://example.com/.well-known/mercure/subscriptions/x' },
+      status: 400,
+      message: /reserved/,
+    },
+    {
+      name: 'a reserved topic hidden by dot segments',
+      fields: { topic: '/books/../.well-known/mercure' },
+      status: 400,
+      message: /reserved/,
+    },
+    {
+      name: 'a reserved topic hidden by percent-encoding',
+      fields: { topic: '/.well-known/%6Dercure/subscriptions' },
+      status: 400,
+      message: /reserved/,
+    },
+    {
+      name: 'a reserved alternate topic',
+      fields: { topic: ['ok', '/.well-known/mercure'] },
+      status: 400,
+      message: /reserved/,
+    },
+  ];
+  for (const { name, fields, status, message } of rejections) {
+    it(`rejects ${name} with ${status}`, async () => {
+      const res = await postForm(h.url, fields, auth);
+      assert.equal(res.status, status, res.body);
+      assert.match(res.headers.get('content-type') ?? '', /^text\/plain/);
+      assert.match(res.body, message);
+    });
+  }
+
+  it('rejects a body over maxBodyBytes with 413 and closes the connection', async () => {
+    const res = await postForm(h.url, { topic: 't', data: 'x'.repeat(5000) }, auth);
+    assert.equal(res.status, 413);
+    assert.match(res.body, /larger than allowed/);
+    assert.equal(res.headers.get('connection'), 'close');
+  });
+
+  it('rejects a body that exceeds the limit while streaming (no Content-Length) with 413', async () => {
+    const { request } = await import('node:http');
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(h.url, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/x-www-form-urlencoded' },
+      });
+      req.on('response', (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      // Chunked: the size is only known by counting what arrives.
+      req.write(`topic=t&data=${'y'.repeat(3000)}`);
+      req.write('y'.repeat(3000));
+      req.end();
+    });
+    assert.equal(status, 413);
+  });
+
+  it('rejects another content type with 415', async () => {
+    const res = await fetch(h.url, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ topic: 't' }),
+    });
+    assert.equal(res.status, 415);
+    assert.match(await res.text(), /application\/x-www-form-urlencoded/);
+  });
+
+  it('accepts a charset parameter on the content type', async () => {
+    const res = await fetch(h.url, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/x-www-form-urlencoded; charset=UTF-8' },
+      body: 'topic=t&data=ok',
+    });
+    assert.equal(res.status, 200);
+  });
+
+  it('answers 405 with Allow for other methods', async () => {
+    const res = await fetch(h.url, { method: 'PUT', body: 'x' });
+    assert.equal(res.status, 405);
+    assert.equal(res.headers.get('allow'), 'GET, POST, OPTIONS');
+  });
+
+  it('delivers to subscribers of the canonical topic and of each alternate', async () => {
+    const canonical = await openSse(subscribeUrl(h.url, ['https://example.com/canon']));
+    const alternate = await openSse(subscribeUrl(h.url, ['https://example.com/alt']));
+    const both = await openSse(
+      subscribeUrl(h.url, ['https://example.com/canon', 'https://example.com/alt']),
+    );
+    try {
+      const id = await publishOk(h.url, {
+        topic: ['https://example.com/canon', 'https://example.com/alt'],
+        data: 'hello',
+      });
+      const marker = await publishOk(h.url, {
+        topic: ['https://example.com/canon', 'https://example.com/alt'],
+        data: 'marker',
+      });
+      for (const conn of [canonical, alternate, both]) {
+        await conn.waitFor(() => conn.events.some((e) => e.lastEventId === marker), 'marker');
+        // Once each, even for the subscriber that selected both topics.
+        assert.deepEqual(
+          conn.events.map((e) => [e.lastEventId, e.data]),
+          [
+            [id, 'hello'],
+            [marker, 'marker'],
+          ],
+        );
+      }
+    } finally {
+      for (const conn of [canonical, alternate, both]) conn.close();
+    }
+  });
+
+  it('marks the update private for any non-empty private value', async () => {
+    const conn = await openSse(subscribeUrl(h.url, ['https://example.com/p']));
+    try {
+      await publishOk(h.url, { topic: 'https://example.com/p', data: 'secret', private: 'on' });
+      await publishOk(h.url, { topic: 'https://example.com/p', data: 'also', private: 'yes' });
+      await publishOk(h.url, { topic: 'https://example.com/p', data: 'public', private: '' });
+      await conn.waitForEvents(1);
+      // The anonymous subscriber sees only the public one, which was published last.
+      assert.deepEqual(
+        conn.events.map((e) => e.data),
+        ['public'],
+      );
+    } finally {
+      conn.close();
+    }
+  });
+});
+
+describe('hub.publish (server code)', () => {
+  let h: RunningHub;
+  before(async () => {
+    h = await startHub({ anonymous: true });
+  });
+  after(() => h.close());
+
+  it('validates like HTTP and resolves with the id', async () => {
+    const id = await h.hub.publish({ topics: ['t'], data: 'x' });
+    assert.match(id, /^urn:uuid:/);
+    await assert.rejects(h.hub.publish({ topics: [] }), (err) =>
+      isSseHubError(err, 'MISSING_TOPIC'),
+    );
+    await assert.rejects(h.hub.publish({ topics: ['t'], id: '#x' }), (err) =>
+      isSseHubError(err, 'INVALID_ID'),
+    );
+    await assert.rejects(h.hub.publish({ topics: ['t'], retry: -1 }), (err) =>
+      isSseHubError(err, 'INVALID_RETRY'),
+    );
+    await assert.rejects(h.hub.publish({ topics: ['/.well-known/mercure'] }), (err) =>
+      isSseHubError(err, 'RESERVED_TOPIC'),
+    );
+  });
+
+  it('rejects with SHUTTING_DOWN after shutdown', async () => {
+    const other = await startHub();
+    await other.close();
+    assert.equal(other.hub.accepting, false);
+    await assert.rejects(other.hub.publish({ topics: ['t'] }), (err) =>
+      isSseHubError(err, 'SHUTTING_DOWN'),
+    );
+  });
+});

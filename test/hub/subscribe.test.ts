@@ -1,0 +1,158 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import {
+  getText,
+  publishOk,
+  type RunningHub,
+  startHub,
+  subscribeUrl,
+} from '../helpers/hub-server.js';
+import { openSse, type SseConnection } from '../helpers/sse-client.js';
+
+describe('subscribe', () => {
+  let h: RunningHub;
+  const open: SseConnection[] = [];
+  before(async () => {
+    h = await startHub({ anonymous: true, retryMs: 2500, maxTopicsPerRequest: 5 });
+  });
+  after(async () => {
+    for (const conn of open) conn.close();
+    await h.close();
+  });
+
+  async function subscribe(url: string): Promise<SseConnection> {
+    const conn = await openSse(url);
+    open.push(conn);
+    return conn;
+  }
+
+  it('answers with the event-stream headers and flushes at once', async () => {
+    const conn = await subscribe(subscribeUrl(h.url, ['https://example.com/h']));
+    assert.equal(conn.status, 200);
+    assert.equal(conn.headers['content-type'], 'text/event-stream');
+    assert.match(String(conn.headers['cache-control']), /no-cache/);
+    assert.match(String(conn.headers['cache-control']), /no-transform/);
+    assert.equal(conn.headers['x-accel-buffering'], 'no');
+    assert.equal(conn.headers.connection, 'keep-alive');
+    // Something arrives before any update: the headers were not held back.
+    await conn.waitFor(() => conn.bytes > 0, 'the first bytes');
+    // retryMs is sent to every new subscriber.
+    await conn.waitFor(() => conn.retries.includes(2500), 'retry: 2500');
+    // No Last-Event-ID asked, none answered.
+    assert.equal(conn.headers['last-event-id'], undefined);
+  });
+
+  it('frames id, event (from type), retry and multi-line data', async () => {
+    const conn = await subscribe(subscribeUrl(h.url, ['https://example.com/f']));
+    const id = await publishOk(h.url, {
+      topic: 'https://example.com/f',
+      data: 'line 1\nline 2\r\nline 3',
+      type: 'book-updated',
+      retry: '1234',
+    });
+    const [event] = await conn.waitForEvents(1);
+    assert.equal(event!.lastEventId, id);
+    assert.equal(event!.type, 'book-updated');
+    assert.equal(event!.data, 'line 1\nline 2\nline 3');
+    await conn.waitFor(() => conn.retries.includes(1234), 'retry: 1234');
+  });
+
+  it('gives every event an id, also with empty data', async () => {
+    const conn = await subscribe(subscribeUrl(h.url, ['https://example.com/empty']));
+    const id = await publishOk(h.url, { topic: 'https://example.com/empty' });
+    const [event] = await conn.waitForEvents(1);
+    assert.equal(event!.lastEventId, id);
+    assert.equal(event!.data, '');
+  });
+
+  it('refuses a request without topic with 400', async () => {
+    const res = await getText(h.url);
+    assert.equal(res.status, 400);
+    assert.match(res.body, /At least one topic is required/);
+  });
+
+  it('refuses an unknown match… parameter, too many selectors, and bad selectors with 400', async () => {
+    const unknown = await getText(`${h.url}?matchRegex=x`);
+    assert.equal(unknown.status, 400);
+    assert.match(unknown.body, /unknown matcher parameter/);
+    const many = await getText(subscribeUrl(h.url, ['a', 'b', 'c', 'd', 'e', 'f']));
+    assert.equal(many.status, 400);
+    assert.match(many.body, /Too many topics/);
+    const control = await getText(subscribeUrl(h.url, ['a\u0007']));
+    assert.equal(control.status, 400);
+    const badTemplate = await getText(subscribeUrl(h.url, ['https://example.com/{unclosed']));
+    assert.equal(badTemplate.status, 400);
+    assert.match(badTemplate.body, /topic selector is invalid/);
+  });
+
+  it('matches *, exact topics, URI templates (topic=), match= and URL patterns', async () => {
+    const all = await subscribe(subscribeUrl(h.url, ['*']));
+    const exact = await subscribe(subscribeUrl(h.url, ['https://example.com/books/1']));
+    const template = await subscribe(subscribeUrl(h.url, ['https://example.com/books/{id}']));
+    const match = await subscribe(
+      subscribeUrl(h.url, [], { match: 'https://example.com/books/{id}' }),
+    );
+    const pattern = await subscribe(
+      subscribeUrl(h.url, [], { match_urlpattern: 'https://example.com/books/:id' }),
+    );
+    const pattern2 = await subscribe(
+      subscribeUrl(h.url, [], { matchURLPattern: 'https://example.com/authors/:id' }),
+    );
+    const book1 = await publishOk(h.url, { topic: 'https://example.com/books/1', data: 'b1' });
+    const book2 = await publishOk(h.url, { topic: 'https://example.com/books/2', data: 'b2' });
+    const literal = await publishOk(h.url, {
+      topic: 'https://example.com/books/{id}',
+      data: 'lit',
+    });
+    const author = await publishOk(h.url, { topic: 'https://example.com/authors/7', data: 'a7' });
+    const ids = (conn: SseConnection) => conn.events.map((e) => e.lastEventId);
+    const expectations: [string, SseConnection, string[]][] = [
+      ['exact', exact, [book1]],
+      // The literal topic `…/{id}` is not a URI the template expands to (braces are not allowed
+      // in a value).
+      ['template', template, [book1, book2]],
+      // match= is exact (draft 08): the braces are literal.
+      ['match=', match, [literal]],
+      // A URL pattern's `:id` takes any path segment, braces included.
+      ['URL pattern', pattern, [book1, book2, literal]],
+      ['other URL pattern', pattern2, [author]],
+    ];
+    for (const [name, conn, expected] of expectations) {
+      const last = expected[expected.length - 1]!;
+      await conn.waitFor(() => ids(conn).includes(last), `the last update on ${name}`);
+      assert.deepEqual(ids(conn), expected, name);
+    }
+    // Everything published after the wildcard subscriber joined reaches it.
+    await all.waitFor(() => ids(all).includes(author), 'the last update on *');
+    assert.deepEqual(ids(all).slice(-4), [book1, book2, literal, author]);
+  });
+
+  it('delivers an update once to a subscriber that several selectors match', async () => {
+    const conn = await subscribe(
+      subscribeUrl(h.url, ['*', 'https://example.com/m/1', 'https://example.com/m/{x}'], {
+        match_urlpattern: 'https://example.com/m/:x',
+      }),
+    );
+    const first = await publishOk(h.url, {
+      topic: ['https://example.com/m/1', 'https://example.com/m/2'],
+    });
+    const second = await publishOk(h.url, { topic: 'https://example.com/m/1' });
+    await conn.waitFor(
+      () => conn.events.some((e) => e.lastEventId === second),
+      'the second update',
+    );
+    const mine = conn.events
+      .map((e) => e.lastEventId)
+      .filter((id) => id === first || id === second);
+    assert.deepEqual(mine, [first, second]);
+  });
+
+  it('counts open subscribers and forgets the ones that leave', async () => {
+    const before = h.hub.subscriberCount;
+    const conn = await openSse(subscribeUrl(h.url, ['https://example.com/count']));
+    assert.equal(h.hub.subscriberCount, before + 1);
+    conn.close();
+    const { eventually } = await import('../helpers/sse-client.js');
+    await eventually(() => h.hub.subscriberCount === before, 'the subscriber to be removed');
+  });
+});
