@@ -4,8 +4,9 @@ import { SseHubError } from '../errors.js';
 import { startServer } from '../server/create-server.js';
 import { createLogger } from '../server/logging.js';
 import { handleSignals } from '../server/shutdown.js';
-import { resolveServeConfig, SERVE_SETTINGS, type ServeFlags } from './config.js';
+import { resolveServeConfig, type ServeFlags } from './config.js';
 import type { CliIo } from './io.js';
+import { SERVE_SETTINGS } from './serve-settings.js';
 
 function readPem(path: string, what: string): Buffer {
   try {

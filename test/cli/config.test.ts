@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { resolveServeConfig, SERVE_SETTINGS } from '../../src/cli/config.js';
+import { resolveServeConfig } from '../../src/cli/config.js';
+import { SERVE_SETTINGS } from '../../src/cli/serve-settings.js';
 import { parseBytes, parseDuration, parseList } from '../../src/cli/units.js';
 import { isSseHubError } from '../../src/errors.js';
 

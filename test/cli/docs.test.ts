@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { it } from 'node:test';
-import { SERVE_SETTINGS } from '../../src/cli/config.js';
+import { SERVE_SETTINGS } from '../../src/cli/serve-settings.js';
 
 it('docs/server.md documents every serve flag and environment variable', () => {
   const doc = readFileSync(new URL('../../docs/server.md', import.meta.url), 'utf8');

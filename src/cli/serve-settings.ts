@@ -1,0 +1,326 @@
+import {
+  DEFAULT_HEARTBEAT_MS,
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_MAX_QUEUE_BYTES,
+  DEFAULT_MAX_REPLAY,
+  DEFAULT_MAX_STREAM_LIFETIME_MS,
+  DEFAULT_MAX_TOPICS_PER_REQUEST,
+} from '../hub/options.js';
+import { LOG_LEVELS } from '../server/options.js';
+
+const MIB = 1024 * 1024;
+const size = (bytes: number) => (bytes % MIB === 0 ? `${bytes / MIB}mb` : `${bytes / 1024}kb`);
+const seconds = (ms: number) => (ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : `${ms / 1000}s`);
+
+export type Kind =
+  | 'port'
+  | 'string'
+  | 'boolean'
+  | 'list'
+  | 'duration'
+  | 'bytes'
+  | 'integer'
+  | 'level';
+
+/**
+ * One setting of `ssehub serve`: its flag, its environment variables (first set one wins), how it
+ * is read, and the text `--help` and docs/server.md show. The table is the single source of truth:
+ * the CLI declares its options from it and {@link resolveServeConfig} reads values through it.
+ */
+export interface ServeSetting {
+  /** The key commander stores the flag's value under. */
+  readonly key: string;
+  /** `--port <number>`; a boolean has a plain flag (`--metrics`). */
+  readonly flag: string;
+  /** For booleans: the negated flag (`--no-demo`), when the setting can be turned off. */
+  readonly negate?: string;
+  readonly env: readonly string[];
+  readonly kind: Kind;
+  readonly group: 'Server' | 'Authorization' | 'Hub' | 'Limits' | 'Shutdown';
+  readonly description: string;
+  /** Default as shown to humans; the value itself is applied by the server or the hub. */
+  readonly defaultText?: string;
+}
+
+export const SERVE_SETTINGS: readonly ServeSetting[] = [
+  {
+    key: 'port',
+    flag: '-p, --port <number>',
+    env: ['SSEHUB_PORT', 'PORT'],
+    kind: 'port',
+    group: 'Server',
+    description: 'TCP port to listen on; 0 picks a free port',
+    defaultText: '3000',
+  },
+  {
+    key: 'host',
+    flag: '--host <address>',
+    env: ['SSEHUB_HOST'],
+    kind: 'string',
+    group: 'Server',
+    description: 'interface to bind, e.g. 127.0.0.1 for local access only',
+    defaultText: 'all interfaces',
+  },
+  {
+    key: 'tlsCert',
+    flag: '--tls-cert <file>',
+    env: ['SSEHUB_TLS_CERT'],
+    kind: 'string',
+    group: 'Server',
+    description: 'PEM certificate file; with --tls-key serves HTTP/2 over TLS (HTTP/1.1 fallback)',
+  },
+  {
+    key: 'tlsKey',
+    flag: '--tls-key <file>',
+    env: ['SSEHUB_TLS_KEY'],
+    kind: 'string',
+    group: 'Server',
+    description: 'PEM private key file for --tls-cert',
+  },
+  {
+    key: 'transport',
+    flag: '--transport <url>',
+    env: ['SSEHUB_TRANSPORT'],
+    kind: 'string',
+    group: 'Server',
+    description: 'history store: memory: (lost on restart) or sqlite:<file> (survives restarts)',
+    defaultText: 'memory:',
+  },
+  {
+    key: 'demo',
+    flag: '--demo',
+    negate: '--no-demo',
+    env: ['SSEHUB_DEMO'],
+    kind: 'boolean',
+    group: 'Server',
+    description: 'serve the demo page at /, /events and /sse',
+    defaultText: 'on',
+  },
+  {
+    key: 'metrics',
+    flag: '--metrics',
+    negate: '--no-metrics',
+    env: ['SSEHUB_METRICS'],
+    kind: 'boolean',
+    group: 'Server',
+    description: 'serve Prometheus metrics at /metrics',
+    defaultText: 'off',
+  },
+  {
+    key: 'logLevel',
+    flag: '--log-level <level>',
+    env: ['SSEHUB_LOG_LEVEL'],
+    kind: 'level',
+    group: 'Server',
+    description: `one of ${LOG_LEVELS.join(', ')}`,
+    defaultText: 'info',
+  },
+  {
+    key: 'jwtKey',
+    flag: '--jwt-key <key>',
+    env: ['SSEHUB_JWT_KEY'],
+    kind: 'string',
+    group: 'Authorization',
+    description:
+      'HMAC secret or PEM public key verifying publisher and subscriber tokens (prefer the env var: flags show in `ps`)',
+    defaultText: 'a random development secret',
+  },
+  {
+    key: 'jwtAlgorithms',
+    flag: '--jwt-algorithms <list>',
+    env: ['SSEHUB_JWT_ALGORITHMS'],
+    kind: 'list',
+    group: 'Authorization',
+    description: 'allowed JWT algorithms, e.g. HS256,RS256',
+    defaultText: 'derived from the key',
+  },
+  {
+    key: 'jwksUrl',
+    flag: '--jwks-url <url>',
+    env: ['SSEHUB_JWKS_URL'],
+    kind: 'string',
+    group: 'Authorization',
+    description: 'JWKS URL whose keys verify publisher and subscriber tokens',
+  },
+  {
+    key: 'publisherJwtKey',
+    flag: '--publisher-jwt-key <key>',
+    env: ['SSEHUB_PUBLISHER_JWT_KEY'],
+    kind: 'string',
+    group: 'Authorization',
+    description: 'key for publisher tokens only (overrides --jwt-key)',
+  },
+  {
+    key: 'publisherJwksUrl',
+    flag: '--publisher-jwks-url <url>',
+    env: ['SSEHUB_PUBLISHER_JWKS_URL'],
+    kind: 'string',
+    group: 'Authorization',
+    description: 'JWKS URL for publisher tokens only',
+  },
+  {
+    key: 'subscriberJwtKey',
+    flag: '--subscriber-jwt-key <key>',
+    env: ['SSEHUB_SUBSCRIBER_JWT_KEY'],
+    kind: 'string',
+    group: 'Authorization',
+    description: 'key for subscriber tokens only (overrides --jwt-key)',
+  },
+  {
+    key: 'subscriberJwksUrl',
+    flag: '--subscriber-jwks-url <url>',
+    env: ['SSEHUB_SUBSCRIBER_JWKS_URL'],
+    kind: 'string',
+    group: 'Authorization',
+    description: 'JWKS URL for subscriber tokens only',
+  },
+  {
+    key: 'anonymous',
+    flag: '--anonymous',
+    negate: '--no-anonymous',
+    env: ['SSEHUB_ANONYMOUS'],
+    kind: 'boolean',
+    group: 'Authorization',
+    description: 'let subscribers without a token receive public updates',
+    defaultText: 'off; on when no key is configured',
+  },
+  {
+    key: 'allowQueryToken',
+    flag: '--allow-query-token',
+    negate: '--no-allow-query-token',
+    env: ['SSEHUB_ALLOW_QUERY_TOKEN'],
+    kind: 'boolean',
+    group: 'Authorization',
+    description: 'accept a token in the ?authorization= query parameter (discouraged)',
+    defaultText: 'off',
+  },
+  {
+    key: 'corsOrigins',
+    flag: '--cors-origins <list>',
+    env: ['SSEHUB_CORS_ORIGINS'],
+    kind: 'list',
+    group: 'Authorization',
+    description: 'origins allowed by CORS, comma- or space-separated; * allows any (no cookies)',
+    defaultText: 'none',
+  },
+  {
+    key: 'publishOrigins',
+    flag: '--publish-origins <list>',
+    env: ['SSEHUB_PUBLISH_ORIGINS'],
+    kind: 'list',
+    group: 'Authorization',
+    description: 'origins allowed to publish with cookie authentication',
+    defaultText: 'the CORS origins',
+  },
+  {
+    key: 'path',
+    flag: '--path <path>',
+    env: ['SSEHUB_PATH'],
+    kind: 'string',
+    group: 'Hub',
+    description: 'base path of the hub',
+    defaultText: '/.well-known/mercure',
+  },
+  {
+    key: 'publicUrl',
+    flag: '--public-url <url>',
+    env: ['SSEHUB_PUBLIC_URL'],
+    kind: 'string',
+    group: 'Hub',
+    description:
+      'public URL of the hub, e.g. https://example.com/.well-known/mercure; relative topics and URL patterns resolve against it',
+    defaultText: 'https://localhost + path',
+  },
+  {
+    key: 'subscriptions',
+    flag: '--subscriptions',
+    negate: '--no-subscriptions',
+    env: ['SSEHUB_SUBSCRIPTIONS'],
+    kind: 'boolean',
+    group: 'Hub',
+    description: 'publish subscription events and serve the subscriptions API',
+    defaultText: 'off',
+  },
+  {
+    key: 'heartbeat',
+    flag: '--heartbeat <duration>',
+    env: ['SSEHUB_HEARTBEAT'],
+    kind: 'duration',
+    group: 'Hub',
+    description: 'interval of keep-alive comments on idle streams; 0 turns them off',
+    defaultText: seconds(DEFAULT_HEARTBEAT_MS),
+  },
+  {
+    key: 'retry',
+    flag: '--retry <duration>',
+    env: ['SSEHUB_RETRY'],
+    kind: 'duration',
+    group: 'Hub',
+    description: 'reconnection delay (retry:) sent to new subscribers; 0 sends none',
+    defaultText: '0 (browsers then wait about 3s)',
+  },
+  {
+    key: 'maxStreamLifetime',
+    flag: '--max-stream-lifetime <duration>',
+    env: ['SSEHUB_MAX_STREAM_LIFETIME'],
+    kind: 'duration',
+    group: 'Limits',
+    description: 'end each stream after this long (clients resume); 0 means never',
+    defaultText: seconds(DEFAULT_MAX_STREAM_LIFETIME_MS),
+  },
+  {
+    key: 'maxQueue',
+    flag: '--max-queue <size>',
+    env: ['SSEHUB_MAX_QUEUE'],
+    kind: 'bytes',
+    group: 'Limits',
+    description: 'bytes that may wait for one slow subscriber before it is cut off',
+    defaultText: size(DEFAULT_MAX_QUEUE_BYTES),
+  },
+  {
+    key: 'maxBody',
+    flag: '--max-body <size>',
+    env: ['SSEHUB_MAX_BODY'],
+    kind: 'bytes',
+    group: 'Limits',
+    description: 'largest accepted publish body',
+    defaultText: size(DEFAULT_MAX_BODY_BYTES),
+  },
+  {
+    key: 'maxTopics',
+    flag: '--max-topics <number>',
+    env: ['SSEHUB_MAX_TOPICS'],
+    kind: 'integer',
+    group: 'Limits',
+    description: 'most topics in one update or subscription',
+    defaultText: String(DEFAULT_MAX_TOPICS_PER_REQUEST),
+  },
+  {
+    key: 'maxReplay',
+    flag: '--max-replay <number>',
+    env: ['SSEHUB_MAX_REPLAY'],
+    kind: 'integer',
+    group: 'Limits',
+    description: 'most updates replayed to one resuming subscriber',
+    defaultText: String(DEFAULT_MAX_REPLAY),
+  },
+  {
+    key: 'drainDelay',
+    flag: '--drain-delay <duration>',
+    env: ['SSEHUB_DRAIN_DELAY'],
+    kind: 'duration',
+    group: 'Shutdown',
+    description:
+      'on SIGTERM, answer /readyz with 503 this long before closing (a second signal skips it)',
+    defaultText: '0',
+  },
+  {
+    key: 'shutdownGrace',
+    flag: '--shutdown-grace <duration>',
+    env: ['SSEHUB_SHUTDOWN_GRACE'],
+    kind: 'duration',
+    group: 'Shutdown',
+    description: 'longest wait for streams and connections to close before they are cut',
+    defaultText: '10s',
+  },
+];
