@@ -17,12 +17,15 @@ export class Fanout {
   #queue: Update[] = [];
   #delivering = false;
   readonly #onError: (err: unknown) => void;
+  #closed = false;
 
   constructor(onError: (err: unknown) => void) {
     this.#onError = onError;
   }
 
+  /** Adds a listener; after `close()` it is never called and unsubscribing does nothing. */
   subscribe(listener: (update: Update) => void): () => void {
+    if (this.#closed) return () => {};
     const subscription: Subscription = { listener, active: true };
     this.#subscriptions = [...this.#subscriptions, subscription];
     return () => {
@@ -55,8 +58,9 @@ export class Fanout {
     }
   }
 
-  /** Unsubscribes everyone (on close). */
-  clear(): void {
+  /** Unsubscribes everyone and refuses later subscribers: the transport has closed. */
+  close(): void {
+    this.#closed = true;
     for (const subscription of this.#subscriptions) subscription.active = false;
     this.#subscriptions = [];
   }

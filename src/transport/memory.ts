@@ -69,7 +69,6 @@ export class MemoryTransport implements Transport {
   }
 
   subscribe(listener: (update: Update) => void): () => void {
-    if (this.#closed) return () => {};
     return this.#fanout.subscribe(listener);
   }
 
@@ -97,7 +96,7 @@ export class MemoryTransport implements Transport {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#fanout.clear();
+    this.#fanout.close();
     this.#entries = [];
     this.#head = 0;
     this.#seqById.clear();

@@ -231,7 +231,6 @@ export class SqliteTransport implements Transport {
   }
 
   subscribe(listener: (update: Update) => void): () => void {
-    if (this.#closed) return () => {};
     return this.#fanout.subscribe(listener);
   }
 
@@ -279,7 +278,7 @@ export class SqliteTransport implements Transport {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#timer) clearInterval(this.#timer);
-    this.#fanout.clear();
+    this.#fanout.close();
     // Closing the last connection checkpoints the WAL into the main file.
     this.#db.close();
   }

@@ -7,18 +7,8 @@ import {
   type ReconnectingEvent,
   type SseErrorEvent,
 } from '../../src/client/index.js';
-import {
-  type ConnectionScript,
-  frame,
-  startMisbehavingServer,
-} from '../helpers/misbehaving-server.js';
-import { nextEvent, within } from './support.js';
-
-async function serve(t: TestContext, script: ConnectionScript) {
-  const server = await startMisbehavingServer(script);
-  t.after(() => server.close());
-  return server;
-}
+import { frame } from '../helpers/misbehaving-server.js';
+import { nextEvent, serve, within } from './support.js';
 
 function open(t: TestContext, url: string, init?: ConstructorParameters<typeof EventSource>[1]) {
   const es = new EventSource(url, init);

@@ -1,19 +1,12 @@
 import assert from 'node:assert/strict';
-import { describe, it, type TestContext } from 'node:test';
+import { describe, it } from 'node:test';
 import {
   isSseHubError,
   type ReconnectInfo,
   SseHubHttpError,
   subscribe,
 } from '../../src/client/index.js';
-import { type ConnectionScript, startMisbehavingServer } from '../helpers/misbehaving-server.js';
-import { collect, recordingScheduler } from './support.js';
-
-async function serve(t: TestContext, script: ConnectionScript) {
-  const server = await startMisbehavingServer(script);
-  t.after(() => server.close());
-  return server;
-}
+import { collect, recordingScheduler, serve } from './support.js';
 
 describe('client: answers that end the stream', () => {
   for (const status of [400, 401, 403, 404, 410]) {

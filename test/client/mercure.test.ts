@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it, type TestContext } from 'node:test';
+import { describe, it } from 'node:test';
 import {
   discoverHub,
   type HistoryLostInfo,
@@ -10,18 +10,8 @@ import {
   SseHubHttpError,
   subscribeTopics,
 } from '../../src/client/index.js';
-import {
-  type ConnectionScript,
-  frame,
-  startMisbehavingServer,
-} from '../helpers/misbehaving-server.js';
-import { collect, nextEvent } from './support.js';
-
-async function serve(t: TestContext, script: ConnectionScript) {
-  const server = await startMisbehavingServer(script);
-  t.after(() => server.close());
-  return server;
-}
+import { frame, startMisbehavingServer } from '../helpers/misbehaving-server.js';
+import { collect, nextEvent, serve } from './support.js';
 
 const HUB = '/.well-known/mercure';
 

@@ -1,23 +1,13 @@
 import assert from 'node:assert/strict';
-import { describe, it, type TestContext } from 'node:test';
+import { describe, it } from 'node:test';
 import {
   type ReconnectInfo,
   type SseEvent,
   SseHubHttpError,
   subscribe,
 } from '../../src/client/index.js';
-import {
-  type ConnectionScript,
-  frame,
-  startMisbehavingServer,
-} from '../helpers/misbehaving-server.js';
-import { collect, recordingScheduler, within } from './support.js';
-
-async function serve(t: TestContext, script: ConnectionScript) {
-  const server = await startMisbehavingServer(script);
-  t.after(() => server.close());
-  return server;
-}
+import { frame } from '../helpers/misbehaving-server.js';
+import { collect, recordingScheduler, serve, within } from './support.js';
 
 /** Lets a server script wait until the client has delivered a given event id. */
 function deliveries() {

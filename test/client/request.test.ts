@@ -1,18 +1,8 @@
 import assert from 'node:assert/strict';
-import { describe, it, type TestContext } from 'node:test';
+import { describe, it } from 'node:test';
 import { EventSource, type FetchLike, subscribe } from '../../src/client/index.js';
-import {
-  type ConnectionScript,
-  frame,
-  startMisbehavingServer,
-} from '../helpers/misbehaving-server.js';
-import { collect, nextEvent } from './support.js';
-
-async function serve(t: TestContext, script: ConnectionScript) {
-  const server = await startMisbehavingServer(script);
-  t.after(() => server.close());
-  return server;
-}
+import { frame } from '../helpers/misbehaving-server.js';
+import { collect, nextEvent, serve } from './support.js';
 
 describe('client: what the request carries', () => {
   it('sends custom headers, method and body on every connection', async (t) => {

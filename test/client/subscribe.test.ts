@@ -1,18 +1,8 @@
 import assert from 'node:assert/strict';
-import { describe, it, type TestContext } from 'node:test';
+import { describe, it } from 'node:test';
 import { type FetchLike, type SseEvent, subscribe } from '../../src/client/index.js';
-import {
-  type ConnectionScript,
-  frame,
-  startMisbehavingServer,
-} from '../helpers/misbehaving-server.js';
-import { collect, within } from './support.js';
-
-async function serve(t: TestContext, script: ConnectionScript) {
-  const server = await startMisbehavingServer(script);
-  t.after(() => server.close());
-  return server;
-}
+import { frame } from '../helpers/misbehaving-server.js';
+import { collect, serve, within } from './support.js';
 
 describe('subscribe (async iterator)', () => {
   it('ends cleanly when its signal aborts, and closes the connection', async (t) => {

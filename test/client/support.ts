@@ -1,4 +1,6 @@
+import type { TestContext } from 'node:test';
 import type { SseEvent } from '../../src/client/index.js';
+import { type ConnectionScript, startMisbehavingServer } from '../helpers/misbehaving-server.js';
 
 /** Generous bound for anything a test waits on: slow CI is fine, a hang fails. */
 export const WAIT_MS = 10_000;
@@ -39,4 +41,11 @@ export function recordingScheduler(delays: number[]) {
     const timer = setImmediate(run);
     return () => clearImmediate(timer);
   };
+}
+
+/** Starts a misbehaving server that runs `script` per connection, closed after the test `t`. */
+export async function serve(t: TestContext, script: ConnectionScript) {
+  const server = await startMisbehavingServer(script);
+  t.after(() => server.close());
+  return server;
 }

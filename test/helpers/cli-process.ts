@@ -3,19 +3,16 @@
 // port of `serve --port 0`.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_WAIT_MS, Waiters } from './waiters.js';
+
+export { DEFAULT_WAIT_MS };
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 export const CLI_MAIN = 'src/cli/main.ts';
-export const DEFAULT_WAIT_MS = 10_000;
 
 export interface Exit {
   code: number | null;
   signal: NodeJS.Signals | null;
-}
-
-interface Waiter {
-  check: () => boolean;
-  resolve: () => void;
 }
 
 /** The environment of a spawned CLI: the test's own, minus any SSEHUB_* setting, plus `extra`. */
@@ -34,7 +31,7 @@ export class CliProcess {
   readonly stderrLines: string[] = [];
   readonly exited: Promise<Exit>;
   exit: Exit | undefined;
-  #waiters: Waiter[] = [];
+  readonly #waiters = new Waiters(() => `\n--- stdout\n${this.stdout}\n--- stderr\n${this.stderr}`);
 
   constructor(args: string[], env: NodeJS.ProcessEnv = cliEnv()) {
     this.child = spawn(process.execPath, ['--import', 'tsx', CLI_MAIN, ...args], {
@@ -47,7 +44,7 @@ export class CliProcess {
     this.exited = new Promise((resolve) => {
       this.child.once('close', (code, signal) => {
         this.exit = { code, signal };
-        this.#notify();
+        this.#waiters.notify();
         resolve(this.exit);
       });
     });
@@ -77,25 +74,7 @@ export class CliProcess {
 
   /** Resolves once `check()` holds, re-checked on every line and at exit. */
   waitFor(check: () => boolean, label: string, timeoutMs = DEFAULT_WAIT_MS): Promise<void> {
-    if (check()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#waiters = this.#waiters.filter((w) => w !== waiter);
-        reject(
-          new Error(
-            `timed out waiting for ${label}\n--- stdout\n${this.stdout}\n--- stderr\n${this.stderr}`,
-          ),
-        );
-      }, timeoutMs);
-      const waiter: Waiter = {
-        check,
-        resolve: () => {
-          clearTimeout(timer);
-          resolve();
-        },
-      };
-      this.#waiters.push(waiter);
-    });
+    return this.#waiters.waitFor(check, label, timeoutMs);
   }
 
   /** Waits for a line of `stream` matching `pattern` and returns its match. */
@@ -147,23 +126,13 @@ export class CliProcess {
       pending = parts.pop() ?? '';
       if (parts.length === 0) return;
       lines.push(...parts);
-      this.#notify();
+      this.#waiters.notify();
     });
     stream.on('end', () => {
       if (pending !== '') lines.push(pending);
       pending = '';
-      this.#notify();
+      this.#waiters.notify();
     });
-  }
-
-  #notify(): void {
-    if (this.#waiters.length === 0) return;
-    const still: Waiter[] = [];
-    for (const w of this.#waiters) {
-      if (w.check()) w.resolve();
-      else still.push(w);
-    }
-    this.#waiters = still;
   }
 }
 

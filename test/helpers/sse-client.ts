@@ -5,13 +5,9 @@ import http, { type IncomingHttpHeaders } from 'node:http';
 import http2 from 'node:http2';
 import { EventStreamParser } from '../../src/protocol/parser.js';
 import type { ParsedEvent } from '../../src/protocol/types.js';
+import { DEFAULT_WAIT_MS, Waiters } from './waiters.js';
 
-export const DEFAULT_WAIT_MS = 10_000;
-
-interface Waiter {
-  check: () => boolean;
-  resolve: () => void;
-}
+export { DEFAULT_WAIT_MS };
 
 /** One open event stream as the client sees it. */
 export class SseConnection {
@@ -25,7 +21,11 @@ export class SseConnection {
   /** True once the response body ended or the connection broke. */
   ended = false;
   readonly #parser: EventStreamParser;
-  #waiters: Waiter[] = [];
+  readonly #waiters = new Waiters(
+    () =>
+      `; got ${this.events.length} events, ` +
+      `${this.comments.length} comments, ended=${this.ended}`,
+  );
   #closer: () => void = () => {};
 
   /** `lastEventId`: the one the client sent, which a reconnecting EventSource starts from. */
@@ -49,7 +49,7 @@ export class SseConnection {
   feed(chunk: Uint8Array): void {
     this.bytes += chunk.byteLength;
     this.#parser.feed(chunk);
-    this.#notify();
+    this.#waiters.notify();
   }
 
   /** @internal Marks the body as over. */
@@ -57,31 +57,12 @@ export class SseConnection {
     if (this.ended) return;
     this.ended = true;
     this.#parser.end();
-    this.#notify();
+    this.#waiters.notify();
   }
 
   /** Resolves once `check()` is true, re-checked on every chunk; rejects after `timeoutMs`. */
   waitFor(check: () => boolean, label: string, timeoutMs = DEFAULT_WAIT_MS): Promise<void> {
-    if (check()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const waiter: Waiter = {
-        check,
-        resolve: () => {
-          clearTimeout(timer);
-          resolve();
-        },
-      };
-      const timer = setTimeout(() => {
-        this.#waiters = this.#waiters.filter((w) => w !== waiter);
-        reject(
-          new Error(
-            `timed out waiting for ${label}; got ${this.events.length} events, ` +
-              `${this.comments.length} comments, ended=${this.ended}`,
-          ),
-        );
-      }, timeoutMs);
-      this.#waiters.push(waiter);
-    });
+    return this.#waiters.waitFor(check, label, timeoutMs);
   }
 
   /** Waits until at least `n` events arrived and returns them all. */
@@ -98,16 +79,6 @@ export class SseConnection {
   /** Drops the connection from the client side. */
   close(): void {
     this.#closer();
-  }
-
-  #notify(): void {
-    if (this.#waiters.length === 0) return;
-    const still: Waiter[] = [];
-    for (const w of this.#waiters) {
-      if (w.check()) w.resolve();
-      else still.push(w);
-    }
-    this.#waiters = still;
   }
 }
 

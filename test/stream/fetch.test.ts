@@ -1,17 +1,15 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { isSseHubError } from '../../src/errors.js';
 import { encodeEvent } from '../../src/protocol/encoder.js';
 import { parseEventStream } from '../../src/protocol/parser.js';
 import { eventStreamResponse } from '../../src/stream/adapters/fetch.js';
 import { createFetchServer } from '../helpers/fetch-server.js';
-import { listen, openSse } from '../helpers/sse-client.js';
 import {
-  checkWithEventSource,
-  checkWithParser,
+  itServesTheScript,
+  listenForSuite,
   runScript,
   SCRIPT_OPTIONS,
-  SENT_LAST_EVENT_ID,
   StreamLog,
 } from './fixtures/scenario.js';
 
@@ -22,27 +20,10 @@ describe('EventStream as a fetch-style Response, served over node:http', () => {
     runScript(stream, log);
     return response;
   });
-  let base = '';
-  before(async () => {
-    base = await listen(server);
-  });
-  after(() => {
-    log.closeAll();
-    server.closeAllConnections();
-    server.close();
-  });
+  const base = listenForSuite(server, log);
 
-  it('serves the scripted stream to our parser', async () => {
-    const conn = await openSse(`${base}/events`, {
-      headers: { 'last-event-id': SENT_LAST_EVENT_ID },
-    });
-    // The node:http server that sends the Response owns the Connection header.
-    await checkWithParser(conn, log, { connection: 'any' });
-  });
-
-  it('serves the scripted stream to the eventsource package', async () => {
-    await checkWithEventSource(`${base}/events`, log);
-  });
+  // The node:http server that sends the Response owns the Connection header.
+  itServesTheScript(() => `${base()}/events`, log, { connection: 'any' });
 });
 
 describe('eventStreamResponse body', () => {

@@ -1,19 +1,18 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { isSseHubError } from '../../src/errors.js';
 import { encodeEvent } from '../../src/protocol/encoder.js';
 import { createEventStream } from '../../src/stream/adapters/node.js';
 import type { EventStream } from '../../src/stream/event-stream.js';
 import { heartbeats } from '../../src/stream/heartbeat.js';
 import type { EventStreamOptions } from '../../src/stream/types.js';
-import { listen, openSse } from '../helpers/sse-client.js';
+import { openSse } from '../helpers/sse-client.js';
 import {
-  checkWithEventSource,
-  checkWithParser,
+  itServesTheScript,
+  listenForSuite,
   runScript,
   SCRIPT_OPTIONS,
-  SENT_LAST_EVENT_ID,
   StreamLog,
 } from './fixtures/scenario.js';
 
@@ -27,31 +26,13 @@ describe('EventStream over node:http', () => {
     if (route) route(req, res);
     else res.writeHead(404).end();
   });
-  let base = '';
-
-  before(async () => {
-    base = await listen(server);
-  });
-  after(() => {
-    log.closeAll();
-    server.closeAllConnections();
-    server.close();
-  });
+  const base = listenForSuite(server, log);
 
   routes.set('/script', (req, res) => {
     runScript(createEventStream(req, res, SCRIPT_OPTIONS), log);
   });
 
-  it('serves the scripted stream to our parser', async () => {
-    const conn = await openSse(`${base}/script`, {
-      headers: { 'last-event-id': SENT_LAST_EVENT_ID },
-    });
-    await checkWithParser(conn, log, { connection: 'keep-alive' });
-  });
-
-  it('serves the scripted stream to the eventsource package', async () => {
-    await checkWithEventSource(`${base}/script`, log);
-  });
+  itServesTheScript(() => `${base()}/script`, log, { connection: 'keep-alive' });
 
   it('keeps headers set earlier on the response and applies status/extra headers', async () => {
     routes.set('/custom', (req, res) => {
@@ -64,7 +45,7 @@ describe('EventStream over node:http', () => {
         }),
       );
     });
-    const conn = await openSse(`${base}/custom`);
+    const conn = await openSse(`${base()}/custom`);
     try {
       assert.equal(conn.status, 201);
       assert.equal(conn.headers['x-earlier'], 'kept');
@@ -85,8 +66,8 @@ describe('EventStream over node:http', () => {
       log.add(s);
       streams.push(s);
     });
-    const a = await openSse(`${base}/shared`);
-    const b = await openSse(`${base}/shared`);
+    const a = await openSse(`${base()}/shared`);
+    const b = await openSse(`${base()}/shared`);
     try {
       const frame = encodeEvent({ id: '7', event: 'tick', data: 'same bytes' });
       for (const s of streams) {
@@ -116,7 +97,7 @@ describe('EventStream over node:http', () => {
       stream.close();
     });
     const registered = heartbeats.size;
-    const conn = await openSse(`${base}/server-close`);
+    const conn = await openSse(`${base()}/server-close`);
     await conn.waitForEnd();
     assert.deepEqual(
       conn.events.map((e) => e.data),
@@ -151,7 +132,7 @@ describe('EventStream over node:http', () => {
       s.send({ data: 'after' });
       s.close();
     });
-    const conn = await openSse(`${base}/bad-event`);
+    const conn = await openSse(`${base()}/bad-event`);
     await conn.waitForEnd();
     assert.ok(isSseHubError(thrown, 'INVALID_EVENT_FIELD'));
     assert.deepEqual(
@@ -172,7 +153,7 @@ describe('EventStream over node:http', () => {
       }
       res.end();
     });
-    const res = await fetch(`${base}/started`);
+    const res = await fetch(`${base()}/started`);
     assert.equal(await res.text(), 'x');
     assert.ok(isSseHubError(thrown, 'STREAM_HEADERS_SENT'));
   });
@@ -202,7 +183,7 @@ describe('EventStream over node:http', () => {
       sentBefore = res.headersSent;
       res.writeHead(204).end();
     });
-    const res = await fetch(`${base}/bad-options`);
+    const res = await fetch(`${base()}/bad-options`);
     assert.equal(res.status, 204);
     assert.equal(sentBefore, false);
     assert.equal(failures.length, bad.length);
@@ -223,7 +204,7 @@ describe('EventStream over node:http', () => {
       });
     });
     const registered = heartbeats.size;
-    const req = http.get(`${base}/gone`, { agent: false });
+    const req = http.get(`${base()}/gone`, { agent: false });
     req.on('error', () => {});
     // Drop the request as soon as it is on the wire; the server sees its response close.
     req.on('finish', () => req.destroy());

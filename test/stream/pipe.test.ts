@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { Readable } from 'node:stream';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { isSseHubError } from '../../src/errors.js';
 import { parseEventStream } from '../../src/protocol/parser.js';
 import type { EventFields } from '../../src/protocol/types.js';
@@ -9,8 +9,8 @@ import { eventStreamResponse } from '../../src/stream/adapters/fetch.js';
 import { createEventStream } from '../../src/stream/adapters/node.js';
 import type { EventStream } from '../../src/stream/event-stream.js';
 import { pipeEvents } from '../../src/stream/pipe.js';
-import { listen, openSse } from '../helpers/sse-client.js';
-import { StreamLog } from './fixtures/scenario.js';
+import { openSse } from '../helpers/sse-client.js';
+import { listenForSuite, StreamLog } from './fixtures/scenario.js';
 
 type Source = AsyncIterable<EventFields> | Iterable<EventFields>;
 
@@ -24,15 +24,7 @@ describe('pipeEvents', () => {
     piped = pipeEvents(source(), stream);
     piped.catch(() => {});
   });
-  let base = '';
-  before(async () => {
-    base = await listen(server);
-  });
-  after(() => {
-    log.closeAll();
-    server.closeAllConnections();
-    server.close();
-  });
+  const base = listenForSuite(server, log);
 
   it('sends an async iterable and closes the stream when it ends', async () => {
     source = async function* () {
@@ -41,7 +33,7 @@ describe('pipeEvents', () => {
         yield { id: String(i), data: `n=${i}` };
       }
     };
-    const conn = await openSse(base);
+    const conn = await openSse(base());
     await conn.waitForEnd();
     await piped;
     assert.deepEqual(
@@ -53,7 +45,7 @@ describe('pipeEvents', () => {
 
   it('sends an object-mode Readable and a plain array', async () => {
     source = () => Readable.from([{ data: 'a' }, { event: 'b', data: 'b' }]);
-    const one = await openSse(base);
+    const one = await openSse(base());
     await one.waitForEnd();
     assert.deepEqual(
       one.events.map((e) => [e.type, e.data]),
@@ -64,7 +56,7 @@ describe('pipeEvents', () => {
     );
 
     source = () => [{ data: 'x' }, { data: 'y' }];
-    const two = await openSse(base);
+    const two = await openSse(base());
     await two.waitForEnd();
     assert.deepEqual(
       two.events.map((e) => e.data),
@@ -87,7 +79,7 @@ describe('pipeEvents', () => {
         released();
       }
     };
-    const conn = await openSse(base);
+    const conn = await openSse(base());
     await conn.waitForEvents(3);
     conn.close();
     await piped;
@@ -103,7 +95,7 @@ describe('pipeEvents', () => {
       readable.push({ data: 'first' });
       return readable;
     };
-    const conn = await openSse(base);
+    const conn = await openSse(base());
     await conn.waitForEvents(1);
     conn.close();
     await piped;
@@ -115,7 +107,7 @@ describe('pipeEvents', () => {
       yield { data: 'before' };
       throw new Error('source broke');
     };
-    const one = await openSse(base);
+    const one = await openSse(base());
     await one.waitForEnd();
     await assert.rejects(piped, /source broke/);
     assert.deepEqual(
@@ -124,7 +116,7 @@ describe('pipeEvents', () => {
     );
 
     source = () => [{ data: 'ok' }, { id: 'bad\nid', data: 'no' }];
-    const two = await openSse(base);
+    const two = await openSse(base());
     await two.waitForEnd();
     await assert.rejects(piped, (err: unknown) => isSseHubError(err, 'INVALID_EVENT_FIELD'));
     assert.deepEqual(
