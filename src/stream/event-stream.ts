@@ -1,5 +1,5 @@
 import { SseHubError } from '../errors.js';
-import { encodeComment, encodeEvent, encodeRetry } from '../protocol/encoder.js';
+import { encodeRetry, formatComment, formatEvent } from '../protocol/encoder.js';
 import type { EventFields } from '../protocol/types.js';
 import { type HeartbeatMember, heartbeats } from './heartbeat.js';
 import { eventStreamHeaders, resolveStreamOptions } from './options.js';
@@ -102,7 +102,9 @@ export class EventStream implements EventStreamApi {
 
   send(event: EventFields): boolean {
     if (this.#closed) return false;
-    return this.#write(encodeEvent(event));
+    // The frame goes down as text: the socket encodes it while writing, which saves a Buffer
+    // per call on this per-client path (fan-out should encode once and use `write`).
+    return this.#write(formatEvent(event));
   }
 
   write(frame: Uint8Array): boolean {
@@ -115,7 +117,7 @@ export class EventStream implements EventStreamApi {
 
   comment(text?: string): boolean {
     if (this.#closed) return false;
-    return this.#write(encodeComment(text));
+    return this.#write(formatComment(text));
   }
 
   close(): void {
@@ -140,17 +142,19 @@ export class EventStream implements EventStreamApi {
     return new Promise((resolve) => this.#drainWaiters.push(resolve));
   }
 
-  #write(frame: Uint8Array): boolean {
-    if (frame.byteLength > 0) this.#push(frame);
+  #write(frame: Uint8Array | string): boolean {
+    if (frame.length > 0) this.#push(frame);
     return !this.#closed;
   }
 
-  #push(chunk: Uint8Array): void {
+  #push(frame: Uint8Array | string): void {
     if (this.#beat !== undefined) this.#beat.wrote = true;
     if (!this.#blocked) {
-      if (!this.#sink.write(chunk)) this.#blocked = true;
+      if (!this.#sink.write(frame)) this.#blocked = true;
       return;
     }
+    // Only a waiting frame needs its size in bytes, so text becomes bytes only here.
+    const chunk = typeof frame === 'string' ? Buffer.from(frame, 'utf8') : frame;
     if (this.#queuedBytes + chunk.byteLength > this.#maxQueueBytes) {
       this.#end('overflow');
       return;

@@ -28,10 +28,10 @@ export interface EventSink {
   /** Sends the status line and headers. Called once, before any write. */
   writeHead(status: number, headers: Record<string, string | string[]>): void;
   /**
-   * Takes the whole chunk (never a part of it); false means the buffer below is full and the
-   * caller should wait for `drain` before writing more.
+   * Takes the whole chunk (never a part of it; text is written as UTF-8); false means the buffer
+   * below is full and the caller should wait for `drain` before writing more.
    */
-  write(chunk: Uint8Array): boolean;
+  write(chunk: Uint8Array | string): boolean;
   /** Optional batching around several writes (Node's cork/uncork). */
   cork?(): void;
   uncork?(): void;

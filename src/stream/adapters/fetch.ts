@@ -9,6 +9,8 @@ import type { CloseReason, EventStreamOptions } from '../types.js';
  */
 export const DEFAULT_BODY_HIGH_WATER_MARK = 64 * 1024;
 
+const UTF8 = new TextEncoder();
+
 export interface EventStreamResponseOptions extends EventStreamOptions {
   /** See {@link DEFAULT_BODY_HIGH_WATER_MARK}. */
   bodyHighWaterMark?: number;
@@ -67,10 +69,10 @@ class ResponseSink implements EventSink {
     this.headersSent = true;
   }
 
-  write(chunk: Uint8Array): boolean {
+  write(chunk: Uint8Array | string): boolean {
     const controller = this.#controller;
     if (this.#done || controller === undefined) return false;
-    controller.enqueue(chunk);
+    controller.enqueue(typeof chunk === 'string' ? UTF8.encode(chunk) : chunk);
     return (controller.desiredSize ?? 0) > 0;
   }
 

@@ -31,7 +31,7 @@ class Http2StreamSink implements EventSink {
     this.#stream.respond({ ...headers, ':status': status });
   }
 
-  write(chunk: Uint8Array): boolean {
+  write(chunk: Uint8Array | string): boolean {
     return this.#stream.write(chunk);
   }
 

@@ -17,7 +17,7 @@ interface ResponseLike {
   readonly stream?: { readonly destroyed: boolean };
   readonly socket: { readonly destroyed: boolean } | null;
   writeHead(status: number, headers: Record<string, string | string[]>): unknown;
-  write(chunk: Uint8Array): boolean;
+  write(chunk: Uint8Array | string): boolean;
   cork(): void;
   uncork(): void;
   end(): unknown;
@@ -56,7 +56,7 @@ class NodeResponseSink implements EventSink {
     this.#res.writeHead(status, headers);
   }
 
-  write(chunk: Uint8Array): boolean {
+  write(chunk: Uint8Array | string): boolean {
     return this.#res.write(chunk);
   }
 
