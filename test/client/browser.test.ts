@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { build } from 'esbuild';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, chromiumMissing } from '../helpers/chromium.js';
 import {
   frame,
   type MisbehavingServer,
@@ -11,12 +11,8 @@ import {
 import { within } from './support.js';
 
 // The browser bundle in a real Chromium: proves the client needs nothing from Node. Skipped
-// where no Chromium is installed (set CHROMIUM_PATH to point at one).
-const chromiumPath = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser']
-  .filter((p): p is string => typeof p === 'string' && p !== '')
-  .find((p) => existsSync(p));
-
-describe('client in a real browser', { skip: chromiumPath ? false : 'no Chromium found' }, () => {
+// where no Chromium is installed, except on CI (see helpers/chromium.ts).
+describe('client in a real browser', { skip: chromiumMissing() ?? false }, () => {
   let server: MisbehavingServer;
   let browser: Browser;
   let page: Page;
@@ -47,7 +43,7 @@ describe('client in a real browser', { skip: chromiumPath ? false : 'no Chromium
       await conn.writeSplit(`${frame(String(n), `é ${seen}`)}`, [3, 12, 13]);
       await conn.end();
     });
-    browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'] });
+    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
     page = await browser.newPage();
     await page.goto(`${server.origin}/`);
   });

@@ -6,7 +6,8 @@ import { type Browser, chromium } from 'playwright-core';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-const ARGS = [
+/** Flags for a headless Chromium on a machine with no network beyond loopback. */
+export const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',
@@ -18,18 +19,28 @@ const ARGS = [
 ];
 
 /**
+ * Why browser tests must skip here, or undefined when Chromium is installed. Throws on CI, where
+ * a missing Chromium is a broken set-up, not a reason to skip.
+ */
+export function chromiumMissing(): string | undefined {
+  if (existsSync(CHROMIUM_PATH)) return undefined;
+  if (process.env.CI) {
+    throw new Error(`Chromium is required on CI but ${CHROMIUM_PATH} does not exist`);
+  }
+  return `no Chromium at ${CHROMIUM_PATH} (apt-get install chromium); set CI to require it`;
+}
+
+/**
  * Chromium for this test, closed when the test ends; undefined (the test is skipped) when it is
  * not installed and CI is not set.
  */
 export async function launchChromium(t: TestContext): Promise<Browser | undefined> {
-  if (!existsSync(CHROMIUM_PATH)) {
-    if (process.env.CI) {
-      throw new Error(`Chromium is required on CI but ${CHROMIUM_PATH} does not exist`);
-    }
-    t.skip(`no Chromium at ${CHROMIUM_PATH} (apt-get install chromium); set CI to require it`);
+  const missing = chromiumMissing();
+  if (missing !== undefined) {
+    t.skip(missing);
     return undefined;
   }
-  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: ARGS });
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
   t.after(() => browser.close());
   return browser;
 }
