@@ -78,6 +78,19 @@ describe('history and resume', () => {
     );
   });
 
+  it('rejects a last event id that would inject response headers, echoing nothing', async () => {
+    for (const name of ['lastEventID', 'last_event_id']) {
+      const res = await fetch(
+        subscribeUrl(h.url, [T], { [name]: `${ids[0]}\r\nSet-Cookie: stolen=1` }),
+      );
+      assert.equal(res.status, 400, name);
+      assert.match(await res.text(), /last event id is invalid/);
+      assert.equal(res.headers.get('set-cookie'), null);
+      assert.equal(res.headers.get('last-event-id'), null);
+      assert.equal(res.headers.get('mercure-last-event-id'), null);
+    }
+  });
+
   it('replays all retained history for earliest', async () => {
     const conn = await subscribe(subscribeUrl(h.url, [T], { lastEventID: 'earliest' }));
     const events = await conn.waitForEvents(5);
