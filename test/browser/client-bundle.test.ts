@@ -13,10 +13,15 @@ import { fileURLToPath } from 'node:url';
 import { mintToken } from '../../src/hub/token.js';
 import { createSqliteTransport } from '../../src/transport/sqlite.js';
 import { launchChromium } from '../helpers/chromium.js';
-import { cliEnv, type ServeProcess, startServe } from '../helpers/cli-process.js';
+import { cliEnv, startServe } from '../helpers/cli-process.js';
+import { publishOk } from '../helpers/hub-server.js';
 
 const SECRET = 'browser-bundle-test-secret-0123456789';
 const TOPIC = 'https://example.com/orders/42';
+
+/** Publishes `data` on TOPIC through the hub at `base`; resolves with the acknowledged id. */
+const publishTo = (base: string, token: string, data: string) =>
+  publishOk(`${base}/.well-known/mercure`, { topic: TOPIC, data }, token);
 const WAIT_MS = 15_000;
 const BUNDLE = fileURLToPath(new URL('../../dist/browser/ssehub-client.js', import.meta.url));
 
@@ -26,20 +31,6 @@ declare global {
     opens: number;
     failures: string[];
   }
-}
-
-async function publish(hub: ServeProcess, token: string, data: string): Promise<string> {
-  const res = await fetch(`${hub.url}/.well-known/mercure`, {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${token}`,
-      'content-type': 'application/x-www-form-urlencoded',
-    },
-    body: new URLSearchParams({ topic: TOPIC, data }),
-  });
-  const body = await res.text();
-  assert.equal(res.status, 200, body);
-  return body;
 }
 
 it('the served bundle subscribes with a header token and resumes across a hub restart', async (t) => {
@@ -98,7 +89,7 @@ it('the served bundle subscribes with a header token and resumes across a hub re
 
   const before = [];
   for (const data of ['one', 'two', 'three'])
-    before.push(`${await publish(hub, publisher, data)} ${data}`);
+    before.push(`${await publishTo(hub.url, publisher, data)} ${data}`);
   await page.waitForFunction(() => window.received.length >= 3, undefined, { timeout: WAIT_MS });
 
   // A graceful stop: the stream ends and the client keeps retrying. While the hub is down, two
@@ -121,7 +112,7 @@ it('the served bundle subscribes with a header token and resumes across a hub re
   assert.ok((await page.evaluate(() => window.opens)) >= 2, 'the client reconnected');
   assert.deepEqual(await page.evaluate(() => window.failures), []);
   // One more live update proves the resumed stream is live, not only replayed.
-  const last = `${await publish(hub, publisher, 'six')} six`;
+  const last = `${await publishTo(hub.url, publisher, 'six')} six`;
   await page.waitForFunction(() => window.received.length >= 6, undefined, { timeout: WAIT_MS });
   assert.deepEqual(await page.evaluate(() => window.received), [...before, ...after, last]);
 });

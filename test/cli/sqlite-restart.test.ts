@@ -8,10 +8,15 @@ import { join } from 'node:path';
 import { after, it } from 'node:test';
 import { mintToken } from '../../src/hub/token.js';
 import { cliEnv, type ServeProcess, startServe } from '../helpers/cli-process.js';
+import { publishOk } from '../helpers/hub-server.js';
 import { openSse, type SseConnection } from '../helpers/sse-client.js';
 
 const SECRET = 'sqlite-restart-test-secret-0123456789';
 const TOPIC = 'https://example.com/orders/42';
+
+/** Publishes `data` on TOPIC through the hub at `base`; resolves with the acknowledged id. */
+const publishTo = (base: string, token: string, data: string) =>
+  publishOk(`${base}/.well-known/mercure`, { topic: TOPIC, data }, token);
 
 const dir = mkdtempSync(join(tmpdir(), 'ssehub-sqlite-'));
 const dbFile = join(dir, 'hub.db');
@@ -30,20 +35,6 @@ async function serve(): Promise<ServeProcess> {
   return proc;
 }
 
-async function publish(base: string, token: string, data: string): Promise<string> {
-  const res = await fetch(`${base}/.well-known/mercure`, {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${token}`,
-      'content-type': 'application/x-www-form-urlencoded',
-    },
-    body: new URLSearchParams({ topic: TOPIC, data }),
-  });
-  const body = await res.text();
-  assert.equal(res.status, 200, body);
-  return body;
-}
-
 function subscribe(base: string, lastEventId?: string): Promise<SseConnection> {
   return openSse(`${base}/.well-known/mercure?topic=${encodeURIComponent(TOPIC)}`, {
     headers: lastEventId ? { 'last-event-id': lastEventId } : {},
@@ -57,13 +48,13 @@ it('SIGKILL mid-stream, restart on the same file: a resuming subscriber loses no
   // A subscriber reads the first updates, then is cut off with the hub.
   const early = await subscribe(first.url);
   const acknowledged: string[] = [];
-  for (let i = 1; i <= 3; i++) acknowledged.push(await publish(first.url, token, `update ${i}`));
+  for (let i = 1; i <= 3; i++) acknowledged.push(await publishTo(first.url, token, `update ${i}`));
   await early.waitForEvents(3);
   const resumeFrom = early.events[2]?.lastEventId as string;
   assert.equal(resumeFrom, acknowledged[2]);
 
   // More updates, acknowledged while the subscriber stream is still open; then the crash.
-  for (let i = 4; i <= 8; i++) acknowledged.push(await publish(first.url, token, `update ${i}`));
+  for (let i = 4; i <= 8; i++) acknowledged.push(await publishTo(first.url, token, `update ${i}`));
   first.kill('SIGKILL');
   assert.equal((await first.waitForExit()).signal, 'SIGKILL');
   await early.waitForEnd();
@@ -78,7 +69,7 @@ it('SIGKILL mid-stream, restart on the same file: a resuming subscriber loses no
       acknowledged.slice(3).map((id, i) => [id, `update ${i + 4}`]),
     );
     // And the restarted hub keeps going: live updates follow the replay.
-    const next = await publish(second.url, token, 'update 9');
+    const next = await publishTo(second.url, token, 'update 9');
     await resumed.waitForEvents(6);
     assert.equal(resumed.events[5]?.lastEventId, next);
   } finally {
