@@ -59,7 +59,6 @@ export const errorTable = {
   },
   CONNECTION_LOST: { status: 502, message: 'The connection was lost' },
   HEARTBEAT_TIMEOUT: { status: 504, message: 'No data arrived within the heartbeat timeout' },
-  HISTORY_LOST: { status: 410, message: 'The hub no longer has the requested history' },
   ABORTED: { status: 499, message: 'The operation was aborted' },
   DISCOVERY_FAILED: { status: 502, message: 'No Mercure hub was found in the Link header' },
 

@@ -141,6 +141,8 @@ export function createAuthorizer(options: AuthorizerOptions): Authorizer {
       ...(options.issuer !== undefined && { issuer: options.issuer }),
       ...(options.typ !== undefined && { typ: options.typ }),
     };
+    // The same call twice on purpose: narrowing the key's kind is what lets TypeScript pick
+    // jwtVerify's overload (a key resolver or a key), which a union cannot.
     const result =
       key.kind === 'jwks'
         ? await jwtVerify(token, key.key, verifyOptions)
