@@ -46,7 +46,10 @@ export interface HubOptions {
   allowQueryToken?: boolean;
   /** Origins allowed by CORS (with credentials). `*` allows any origin without credentials. */
   corsOrigins?: string[];
-  /** Origins allowed to publish with cookie authentication. Default: `corsOrigins`. */
+  /**
+   * Origins allowed to publish with cookie authentication, listed by name (`*` is refused).
+   * Default: `corsOrigins` without `*`.
+   */
   publishOrigins?: string[];
   /** Base path of the hub. Default `/.well-known/mercure`. */
   path?: string;
@@ -200,6 +203,19 @@ function origins(name: string, value: unknown, fallback: readonly string[]): rea
   return Object.freeze([...(value as string[])]);
 }
 
+/**
+ * Origins that may publish with cookie authentication. `*` is refused: it would let any site's
+ * cross-site post publish with the user's cookie (CSRF). The default is `corsOrigins` without `*`.
+ */
+function publishOrigins(value: unknown, corsOrigins: readonly string[]): readonly string[] {
+  if (value === undefined) return Object.freeze(corsOrigins.filter((o) => o !== '*'));
+  const list = origins('publishOrigins', value, corsOrigins);
+  if (list.includes('*')) {
+    throw invalid('publishOrigins must list origins by name; * would disable the CSRF guard');
+  }
+  return list;
+}
+
 function publicUrl(value: unknown, path: string): string {
   if (value === undefined) return `https://localhost${path}`;
   if (typeof value !== 'string') throw invalid('publicUrl must be a string');
@@ -278,7 +294,7 @@ export function resolveHubOptions(options: HubOptions = {}): ResolvedHubOptions 
     anonymous: flag('anonymous', options.anonymous, false),
     allowQueryToken: flag('allowQueryToken', options.allowQueryToken, false),
     corsOrigins,
-    publishOrigins: origins('publishOrigins', options.publishOrigins, corsOrigins),
+    publishOrigins: publishOrigins(options.publishOrigins, corsOrigins),
     path,
     publicUrl: hubUrl,
     subscriptions: flag('subscriptions', options.subscriptions, false),

@@ -21,6 +21,17 @@ export function hasControlCharacter(text: string): boolean {
   }
   return false;
 }
+/**
+ * True when `text` holds a C0 control or DEL: never part of an event id, which is also echoed in
+ * the Last-Event-ID response header, where these characters are not allowed.
+ */
+export function hasIdControlCharacter(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
+}
 // id and event are SSE fields: a line break or NUL would end the field or inject another.
 const FIELD_BREAK = /[\r\n\0]/;
 const RESERVED_PATH = '/.well-known/mercure';
@@ -67,8 +78,9 @@ function checkId(id: unknown, maxLength: number): string | undefined {
   if (id === undefined || id === '') return undefined;
   if (typeof id !== 'string') throw new SseHubError('INVALID_ID', 'id must be a string');
   if (id.startsWith('#')) throw new SseHubError('INVALID_ID', 'id must not start with #');
-  if (FIELD_BREAK.test(id))
-    throw new SseHubError('INVALID_ID', 'id must not contain CR, LF or NUL');
+  if (hasIdControlCharacter(id)) {
+    throw new SseHubError('INVALID_ID', 'id must not contain control characters');
+  }
   if (id === EARLIEST) throw new SseHubError('INVALID_ID', 'earliest is a reserved id');
   if (id.length > maxLength) {
     throw new SseHubError('INVALID_ID', `id is longer than ${maxLength} characters`);
@@ -124,15 +136,15 @@ export function validatePublish(input: PublishInput, limits: PublishLimits): Val
 
 /**
  * Reads a form-encoded publish body (`topic` repeatable, `data`, `private`, `id`, `type`,
- * `retry`). Any non-empty `private` value marks the update private (Mercure sends `private=on`);
- * empty `id`, `type` and `retry` count as absent, as HTML forms send empty fields.
+ * `retry`). A `private` field marks the update private whatever its value, even empty (as the
+ * reference hub does; Mercure clients send `private=on`); empty `id`, `type` and `retry` count as
+ * absent, as HTML forms send empty fields.
  */
 export function publishInputFromForm(form: URLSearchParams): PublishInput {
   const input: PublishInput = { topics: form.getAll('topic') };
   const data = form.get('data');
   if (data !== null) input.data = data;
-  const priv = form.get('private');
-  if (priv !== null && priv !== '') input.private = true;
+  if (form.has('private')) input.private = true;
   const id = form.get('id');
   if (id !== null && id !== '') input.id = id;
   const type = form.get('type');

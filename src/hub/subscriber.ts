@@ -16,7 +16,11 @@ export interface SubscriberInit {
   claims: Claims | undefined;
   /** Compiled `claims.subscribe`: what private updates this subscriber may read. */
   readMatchers: readonly TopicMatcher[];
-  /** Bytes of live updates that may wait while history is replayed. */
+  /**
+   * Bytes of live updates that may wait while history is replayed (the hub passes
+   * `maxQueueBytes`: the same burst a slow live client may fall behind by). Past it the
+   * subscriber gets its history, then is cut off and resumes.
+   */
   maxBufferBytes: number;
 }
 
@@ -30,7 +34,9 @@ interface Buffered {
  * registered before its history is read, so live updates that arrive meanwhile are buffered (the
  * shared frames, not copies); `start` then writes the history, flushes the buffer skipping ids the
  * history already held, and switches to writing live frames straight to the stream. Replay and
- * live delivery thus neither overlap nor leave a gap.
+ * live delivery thus neither overlap nor leave a gap. The replay is paced by the socket (it waits
+ * for drain whenever the stream is blocked), so a history larger than the stream's queue bound
+ * still goes out; live updates keep buffering until it is done.
  */
 export class Subscriber implements DeadlineEntry {
   readonly id: string;
@@ -48,6 +54,8 @@ export class Subscriber implements DeadlineEntry {
   readonly #readsAll: boolean;
   readonly #maxBufferBytes: number;
   #stream: EventStreamApi | undefined;
+  // True while `start` writes history and the buffer: live frames must wait behind them.
+  #replaying = false;
   #buffer: Buffered[] | undefined = [];
   #bufferBytes = 0;
   #overflowed = false;
@@ -68,15 +76,15 @@ export class Subscriber implements DeadlineEntry {
     return this.#ended !== undefined;
   }
 
-  /** True once `start` ran: live updates go straight to the stream. */
+  /** True once `start` replayed the history: live updates go straight to the stream. */
   get live(): boolean {
-    return this.#stream !== undefined;
+    return this.#stream !== undefined && !this.#replaying;
   }
 
   /** The hot path: writes one shared frame, or buffers it while history is being replayed. */
   deliver(id: string, frame: Buffer): void {
     const stream = this.#stream;
-    if (stream !== undefined) {
+    if (stream !== undefined && !this.#replaying) {
       stream.write(frame);
       return;
     }
@@ -120,26 +128,54 @@ export class Subscriber implements DeadlineEntry {
 
   /**
    * Goes live on `stream`: writes `history` (oldest first), then the live updates buffered
-   * meanwhile that the history did not already hold, then every later update as it comes.
+   * meanwhile that the history did not already hold, then every later update as it comes. Waits
+   * for the socket to drain whenever the stream is blocked, so the replay never overflows the
+   * stream's queue; resolves once live (or ended). Never rejects.
    */
-  start(stream: EventStreamApi, history: readonly Update[]): void {
+  async start(stream: EventStreamApi, history: readonly Update[]): Promise<void> {
     if (this.#ended !== undefined) {
       stream.close();
       return;
     }
+    this.#stream = stream;
+    this.#replaying = true;
     stream.onClose((reason) => this.#end(reason));
-    // The client may already be gone, which closes the stream (and this subscriber) at once.
-    if (this.#ended !== undefined) return;
-    for (const update of history) stream.write(encodeUpdate(update));
-    const buffer = this.#buffer ?? [];
+    try {
+      for (const update of history) {
+        // The client may be gone (or the hub shutting down): stop encoding at once.
+        if (this.#ended !== undefined || stream.closed) return;
+        stream.write(encodeUpdate(update));
+        const wait = drained(stream);
+        if (wait !== undefined) await wait;
+      }
+      if (this.#overflowed) {
+        this.#end('overflow');
+        return;
+      }
+      const sent = history.length > 0 ? new Set(history.map((u) => u.id)) : undefined;
+      // Live updates keep arriving (into a fresh array) while a batch is written: loop until
+      // none is left, then go live in the same tick, so none is missed or reordered.
+      for (;;) {
+        const batch = this.#buffer;
+        if (batch === undefined || batch.length === 0) break;
+        this.#buffer = [];
+        for (const { id, frame } of batch) {
+          if (this.#ended !== undefined || stream.closed) return;
+          this.#bufferBytes -= frame.byteLength;
+          if (sent?.has(id)) continue;
+          stream.write(frame);
+          const wait = drained(stream);
+          if (wait !== undefined) await wait;
+        }
+      }
+    } catch {
+      this.#end('error');
+      return;
+    }
+    if (this.#ended !== undefined || stream.closed) return;
     this.#buffer = undefined;
     this.#bufferBytes = 0;
-    if (buffer.length > 0) {
-      const sent = history.length > 0 ? new Set(history.map((u) => u.id)) : undefined;
-      for (const { id, frame } of buffer) if (!sent?.has(id)) stream.write(frame);
-    }
-    if (stream.closed) return;
-    this.#stream = stream;
+    this.#replaying = false;
     if (this.#overflowed) this.#end('overflow');
   }
 
@@ -173,4 +209,10 @@ export class Subscriber implements DeadlineEntry {
       for (const listener of listeners) listener(reason);
     }
   }
+}
+
+/** After a replay write: a promise to wait on while the stream is blocked, if it can tell. */
+function drained(stream: EventStreamApi): Promise<void> | undefined {
+  // No promise at all when the socket takes more: the replay stays synchronous until it is full.
+  return stream.needsDrain === true ? stream.whenDrained?.() : undefined;
 }

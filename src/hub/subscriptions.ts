@@ -28,8 +28,20 @@ export interface SubscriptionDocument {
  */
 export function subscriptionTopic(topic?: string, subscriber?: string): string {
   if (topic === undefined) return SUBSCRIPTIONS_TOPIC_PREFIX;
-  const base = `${SUBSCRIPTIONS_TOPIC_PREFIX}/${encodeURIComponent(topic)}`;
-  return subscriber === undefined ? base : `${base}/${encodeURIComponent(subscriber)}`;
+  const base = `${SUBSCRIPTIONS_TOPIC_PREFIX}/${encodeSegment(topic)}`;
+  return subscriber === undefined ? base : `${base}/${encodeSegment(subscriber)}`;
+}
+
+/**
+ * Strict RFC 3986 encoding: everything but unreserved characters is percent-encoded.
+ * `encodeURIComponent` leaves `!'()*` as they are, and a `{/topic}` template (RFC 6570) only
+ * matches unreserved characters and escapes, so a subscription to `*` would never match it.
+ */
+export function encodeSegment(text: string): string {
+  return encodeURIComponent(text).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
 }
 
 function documentFor(topic: string, subscriber: Subscriber, active: boolean): SubscriptionDocument {

@@ -47,6 +47,13 @@ export interface EventStreamApi {
   /** Ends the response; idempotent. */
   close(): void;
   /**
+   * True while the socket is full and new frames wait in the queue. Optional: a writer of a long
+   * burst (history replay) checks it to pace itself instead of overflowing the queue.
+   */
+  readonly needsDrain?: boolean;
+  /** Resolves once queued frames reached the socket (at once if none wait), or on close. */
+  whenDrained?(): Promise<void>;
+  /**
    * Calls `listener` once when the stream closes for any reason (at once if it already has).
    * Returns the function that removes it. A listener that throws is reported as a process
    * warning; it never stops the other listeners or crashes the socket's close handler.

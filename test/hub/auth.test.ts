@@ -155,6 +155,32 @@ describe('publish authorization', () => {
   });
 });
 
+describe('cookie publishes with corsOrigins *', () => {
+  let h: RunningHub;
+  before(async () => {
+    h = await startHub({ anonymous: true, corsOrigins: ['*'] });
+  });
+  after(() => h.close());
+
+  it('still refuses a cookie-authenticated publish from any unlisted origin (403)', async () => {
+    const token = await mintTestToken({ publish: ['*'] });
+    const res = await postForm(
+      h.url,
+      { topic: 't' },
+      { cookie: `mercureAuthorization=${token}`, origin: 'https://evil.example' },
+    );
+    assert.equal(res.status, 403);
+    assert.match(res.body, /origin is not allowed/);
+    // A bearer header is not sent by a cross-site form, so the Origin does not matter.
+    const header = await postForm(
+      h.url,
+      { topic: 't' },
+      { authorization: `Bearer ${token}`, origin: 'https://evil.example' },
+    );
+    assert.equal(header.status, 200);
+  });
+});
+
 describe('subscribe authorization', () => {
   let closed: RunningHub;
   let queryHub: RunningHub;

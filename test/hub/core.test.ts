@@ -42,6 +42,30 @@ class RecordingStream implements EventStreamApi {
   }
 }
 
+// A stream whose socket fills after every frame until `drain()`, as a slow client's does.
+class BlockingStream extends RecordingStream {
+  needsDrain = false;
+  #waiters: (() => void)[] = [];
+  override write(frame: Uint8Array): boolean {
+    super.write(frame);
+    this.needsDrain = true;
+    return true;
+  }
+  whenDrained(): Promise<void> {
+    if (!this.needsDrain) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+  /** From now on the socket keeps up: wakes the writer and stops blocking. */
+  drain(): void {
+    this.write = (frame) => RecordingStream.prototype.write.call(this, frame);
+    this.needsDrain = false;
+    for (const resolve of this.#waiters.splice(0)) resolve();
+  }
+  ids(): string[] {
+    return this.text().map((t) => t.split('\n')[0]!.slice('id: '.length));
+  }
+}
+
 const cache = new MatcherCache('https://hub.example.com/.well-known/mercure');
 
 function subscriber(
@@ -162,6 +186,41 @@ describe('HubCore', () => {
       s.stream.text().map((t) => t.split('\n')[0]),
       ['id: h'],
     );
+  });
+
+  it('paces the replay by the socket, buffering live updates until the history is out', async () => {
+    const core = new HubCore(silentLogger());
+    const s = subscriber([['t', 'template']]);
+    const stream = new BlockingStream();
+    core.add(s.sub);
+    const history = [update('h1', ['t']), update('h2', ['t']), update('h3', ['t'])];
+    const replay = s.sub.start(stream, history);
+    // The socket filled up after the first frame: the replay waits for it.
+    assert.deepEqual(stream.ids(), ['h1']);
+    core.dispatch(update('live', ['t']));
+    assert.deepEqual(stream.ids(), ['h1']);
+    assert.equal(s.sub.live, false);
+    stream.drain();
+    await replay;
+    assert.deepEqual(stream.ids(), ['h1', 'h2', 'h3', 'live']);
+    assert.equal(s.sub.live, true);
+    core.dispatch(update('after', ['t']));
+    assert.deepEqual(stream.ids(), ['h1', 'h2', 'h3', 'live', 'after']);
+  });
+
+  it('stops encoding the history once the stream closed', async () => {
+    const s = subscriber([['t', 'template']]);
+    const stream = new RecordingStream();
+    const write = stream.write.bind(stream);
+    stream.write = (frame) => {
+      write(frame);
+      stream.close();
+      return false;
+    };
+    // The second update cannot be encoded: reaching it would throw.
+    await s.sub.start(stream, [update('h1', ['t']), update('bad\nid', ['t'])]);
+    assert.equal(stream.frames.length, 1);
+    assert.equal(s.sub.ended, true);
   });
 
   it('skips encoding when nobody receives the update', () => {

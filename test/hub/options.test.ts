@@ -36,6 +36,18 @@ describe('resolveHubOptions', () => {
     assert.deepEqual(o.publishOrigins, ['https://a.example']);
   });
 
+  it('never lets publishOrigins hold *: not inherited from corsOrigins, refused when given', () => {
+    const o = resolveHubOptions({
+      corsOrigins: ['*', 'https://a.example'],
+      logger: silentLogger(),
+    });
+    assert.deepEqual(o.publishOrigins, ['https://a.example']);
+    assert.throws(
+      () => resolveHubOptions({ publishOrigins: ['*'], logger: silentLogger() }),
+      (err) => isSseHubError(err, 'INVALID_OPTION') && /publishOrigins/.test(err.message),
+    );
+  });
+
   const bad: [string, HubOptions][] = [
     ['a negative limit', { maxBodyBytes: -1 }],
     ['a fractional limit', { maxQueueBytes: 1.5 }],

@@ -64,12 +64,23 @@ describe('publish over HTTP', () => {
       message: /Too many topics/,
     },
     { name: 'CR in id', fields: { topic: 't', id: 'a\rb' }, status: 400, message: /id is invalid/ },
-    { name: 'LF in id', fields: { topic: 't', id: 'a\nb' }, status: 400, message: /CR, LF or NUL/ },
+    {
+      name: 'LF in id',
+      fields: { topic: 't', id: 'a\nb' },
+      status: 400,
+      message: /control characters/,
+    },
     {
       name: 'NUL in id',
       fields: { topic: 't', id: 'a\0b' },
       status: 400,
-      message: /CR, LF or NUL/,
+      message: /control characters/,
+    },
+    {
+      name: 'a C0 control in id',
+      fields: { topic: 't', id: 'a\u0001b' },
+      status: 400,
+      message: /id is invalid.*control characters/,
     },
     { name: 'id starting with #', fields: { topic: 't', id: '#1' }, status: 400, message: /#/ },
     {
@@ -169,6 +180,39 @@ describe('publish over HTTP', () => {
     assert.equal(status, 413);
   });
 
+  it('closes the connection when it answers before reading a large body (401)', async () => {
+    const { connect } = await import('node:net');
+    const { port } = new URL(h.url);
+    const socket = connect(Number(port), '127.0.0.1');
+    try {
+      let answer = '';
+      const head = new Promise<string>((resolve, reject) => {
+        socket.on('data', (chunk: Buffer) => {
+          answer += chunk.toString('latin1');
+          if (answer.includes('\r\n\r\n')) resolve(answer);
+        });
+        socket.on('error', reject);
+      });
+      // No token; a body far over maxBodyBytes, of which only the first KiB is sent.
+      socket.write(
+        'POST /.well-known/mercure HTTP/1.1\r\nHost: x\r\n' +
+          'Content-Type: application/x-www-form-urlencoded\r\n' +
+          `Content-Length: ${10 * 1024 * 1024}\r\n\r\n${'a'.repeat(1024)}`,
+      );
+      const text = await head;
+      assert.match(text, /^HTTP\/1\.1 401 /);
+      assert.match(text, /\r\nconnection: close\r\n/i);
+    } finally {
+      socket.destroy();
+    }
+  });
+
+  it('keeps the connection open for an error answered after the whole body was read', async () => {
+    const res = await postForm(h.url, { topic: 't', id: '#bad' }, auth);
+    assert.equal(res.status, 400);
+    assert.notEqual(res.headers.get('connection'), 'close');
+  });
+
   it('rejects another content type with 415', async () => {
     const res = await fetch(h.url, {
       method: 'POST',
@@ -225,12 +269,13 @@ describe('publish over HTTP', () => {
     }
   });
 
-  it('marks the update private for any non-empty private value', async () => {
+  it('marks the update private whenever the private field is present, even empty', async () => {
     const conn = await openSse(subscribeUrl(h.url, ['https://example.com/p']));
     try {
       await publishOk(h.url, { topic: 'https://example.com/p', data: 'secret', private: 'on' });
       await publishOk(h.url, { topic: 'https://example.com/p', data: 'also', private: 'yes' });
-      await publishOk(h.url, { topic: 'https://example.com/p', data: 'public', private: '' });
+      await publishOk(h.url, { topic: 'https://example.com/p', data: 'empty', private: '' });
+      await publishOk(h.url, { topic: 'https://example.com/p', data: 'public' });
       await conn.waitForEvents(1);
       // The anonymous subscriber sees only the public one, which was published last.
       assert.deepEqual(

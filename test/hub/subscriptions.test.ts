@@ -156,6 +156,36 @@ describe('active subscriptions', () => {
     assert.deepEqual(byTopic.subscriptions, []);
   });
 
+  it('announces and serves a subscription to * under the documented selector', async () => {
+    const starEvents = (): SubscriptionDoc[] => docs().filter((d) => d.topic === '*' && d.active);
+    const before = starEvents().length;
+    const all = await openSse(subscribeUrl(h.url, ['*']));
+    try {
+      // Strict RFC 3986: `*` is encoded, or the `{/topic}` template could not match it.
+      await watcher.waitFor(
+        () => starEvents().length > before,
+        'the active event of the * subscription',
+      );
+      const doc = starEvents().at(-1)!;
+      assert.equal(
+        doc.id,
+        `/.well-known/mercure/subscriptions/%2A/${encodeURIComponent(doc.subscriber)}`,
+      );
+      const auth = { authorization: `Bearer ${watcherToken}` };
+      for (const segment of ['%2A', '*']) {
+        const res = await getText(`${h.url}/subscriptions/${segment}`, auth);
+        assert.equal(res.status, 200, segment);
+        const body = JSON.parse(res.body);
+        assert.equal(body.id, '/.well-known/mercure/subscriptions/%2A');
+        assert.ok(body.subscriptions.some((s: SubscriptionDoc) => s.subscriber === doc.subscriber));
+      }
+      const single = await getText(`${h.url}${doc.id.slice('/.well-known/mercure'.length)}`, auth);
+      assert.equal(single.status, 200);
+    } finally {
+      all.close();
+    }
+  });
+
   it('is off by default: no events, and the API answers 404', async () => {
     const plain = await startHub({ anonymous: true });
     try {

@@ -19,6 +19,17 @@ export function isOriginAllowed(origin: string | undefined, allowed: readonly st
   return allowed.includes(origin) || allowed.includes('*');
 }
 
+/**
+ * The CSRF guard of cookie-authenticated publishes: true only when `origin` is listed by name.
+ * `*` never matches here, since a browser attaches the cookie to any site's cross-site post.
+ */
+export function isPublishOriginAllowed(
+  origin: string | undefined,
+  allowed: readonly string[],
+): boolean {
+  return origin !== undefined && origin !== '*' && allowed.includes(origin);
+}
+
 /** The request's origin: the `Origin` header, else the origin of `Referer`. */
 export function requestOrigin(req: IncomingMessage): string | undefined {
   const origin = header(req, 'origin');

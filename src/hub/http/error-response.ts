@@ -63,13 +63,23 @@ export function sendError(
   };
   const challenge = err === undefined ? undefined : challengeFor(err);
   if (challenge !== undefined) headers['WWW-Authenticate'] = challenge;
-  if (err?.code === 'BODY_TOO_LARGE' && (res.req?.httpVersionMajor ?? 1) < 2) {
-    // The rest of the body is never read; closing the connection is how it stays unread.
-    // (HTTP/2 forbids the header; there the stream is reset instead.)
+  const unread = err?.code === 'BODY_TOO_LARGE' || bodyLeftUnread(res);
+  if (unread && (res.req?.httpVersionMajor ?? 1) < 2) {
+    // Answered before the body was read (413, or 401/403/415 ahead of reading it): on keep-alive
+    // Node would read and discard the rest, however large; closing the connection leaves it
+    // unread. (HTTP/2 forbids the header; there the stream is reset instead.)
     headers.Connection = 'close';
   }
   res.writeHead(status, headers);
   res.end(body);
+}
+
+/** True when the request has a body that has not been received in full. */
+function bodyLeftUnread(res: ServerResponse): boolean {
+  const req = res.req;
+  if (req === undefined || req.complete) return false;
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
 /** Wraps a non-SseHubError from a verifier as INVALID_TOKEN (401), keeping SseHubErrors. */

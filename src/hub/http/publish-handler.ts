@@ -5,7 +5,7 @@ import { publishInputFromForm, validatePublish } from '../publish-validation.js'
 import type { Claims } from '../types.js';
 import { authenticate } from './authenticate.js';
 import { readFormBody } from './body.js';
-import { isOriginAllowed, requestOrigin } from './cors.js';
+import { isPublishOriginAllowed, requestOrigin } from './cors.js';
 
 /** Throws FORBIDDEN unless every topic matches one of the token's publish selectors. */
 export function authorizePublish(ctx: HubContext, claims: Claims, topics: readonly string[]): void {
@@ -31,7 +31,10 @@ export async function handlePublish(
   const { options } = ctx;
   const auth = await authenticate(ctx, req, query, 'publisher');
   if (auth.claims === undefined) throw new SseHubError('UNAUTHORIZED');
-  if (auth.source === 'cookie' && !isOriginAllowed(requestOrigin(req), options.publishOrigins)) {
+  if (
+    auth.source === 'cookie' &&
+    !isPublishOriginAllowed(requestOrigin(req), options.publishOrigins)
+  ) {
     // A browser sends cookies along with cross-site form posts; only listed origins may publish.
     throw new SseHubError('ORIGIN_NOT_ALLOWED');
   }

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SseHubError } from '../../errors.js';
 import { createEventStream } from '../../stream/adapters/node.js';
+import type { EventStream } from '../../stream/event-stream.js';
 import type { HubContext } from '../context.js';
 import { type History, readHistory } from '../history.js';
 import { Subscriber, type SubscriberEndReason } from '../subscriber.js';
@@ -45,6 +46,8 @@ export async function handleSubscribe(
     selectors: params.selectors,
     claims: auth.claims,
     readMatchers: ctx.matchers.granted(auth.claims, 'subscribe'),
+    // Live updates that arrive during a replay wait in the subscriber, bounded like a slow
+    // client's queue: past it the subscriber gets its history, then ends and resumes.
     maxBufferBytes: options.maxQueueBytes,
   });
   let opened = false;
@@ -91,19 +94,27 @@ export async function handleSubscribe(
 
   const headers: Record<string, string> = {};
   if (history !== undefined) {
-    headers['last-event-id'] = history.lastEventId;
-    headers['mercure-last-event-id'] = history.lastEventId;
+    const value = headerValue(history.lastEventId);
+    headers['last-event-id'] = value;
+    headers['mercure-last-event-id'] = value;
   }
   if (auth.source === 'query') {
     // RFC 6750 section 2.3: a response to a request with a token in its URL must not be shared.
     headers['cache-control'] = 'private, no-cache, no-transform';
   }
-  const stream = createEventStream(req, res, {
-    heartbeatMs: options.heartbeatMs,
-    maxQueueBytes: options.maxQueueBytes,
-    headers,
-    ...(options.retryMs > 0 ? { retry: options.retryMs } : {}),
-  });
+  let stream: EventStream;
+  try {
+    stream = createEventStream(req, res, {
+      heartbeatMs: options.heartbeatMs,
+      maxQueueBytes: options.maxQueueBytes,
+      headers,
+      ...(options.retryMs > 0 ? { retry: options.retryMs } : {}),
+    });
+  } catch (err) {
+    // Registered but never opened: unregister it, or it would stay in the core for good.
+    subscriber.close('error');
+    throw err;
+  }
   opened = true;
   logger.info(
     {
@@ -117,13 +128,23 @@ export async function handleSubscribe(
     },
     'stream opened',
   );
-  subscriber.start(stream, history?.updates ?? []);
-  if (subscriber.ended) return;
-
-  const deadline = deadlineOf(ctx, auth.claims);
-  if (deadline !== Number.POSITIVE_INFINITY) {
-    subscriber.deadline = deadline;
-    ctx.deadlines.add(subscriber);
+  // The replay is paced by the socket; its synchronous part runs now, the rest meanwhile.
+  const replay = subscriber.start(stream, history?.updates ?? []);
+  if (!subscriber.ended) {
+    const deadline = deadlineOf(ctx, auth.claims);
+    if (deadline !== Number.POSITIVE_INFINITY) {
+      subscriber.deadline = deadline;
+      ctx.deadlines.add(subscriber);
+    }
+    ctx.registry?.activate(subscriber);
   }
-  ctx.registry?.activate(subscriber);
+  await replay;
+}
+
+/**
+ * A header value for an id: Node writes header strings as Latin-1, so the id's UTF-8 bytes go
+ * out as one Latin-1 character each; a client decoding the header as UTF-8 reads the id back.
+ */
+function headerValue(id: string): string {
+  return Buffer.from(id, 'utf8').toString('latin1');
 }

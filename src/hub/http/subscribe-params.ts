@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { SseHubError } from '../../errors.js';
 import type { MatcherCache } from '../matcher-cache.js';
-import { checkTopicText } from '../publish-validation.js';
+import { checkTopicText, hasIdControlCharacter } from '../publish-validation.js';
 import { compileSubscriptionSelector, type Selector, type SelectorMode } from '../selector.js';
 
 /** Subscribe query parameters and how their values are read. */
@@ -40,10 +40,24 @@ export function requestedLastEventId(
     query.get('lastEventID'),
     query.get('last_event_id'),
   ];
-  const id = candidates.find((c) => c !== undefined && c !== null && c !== '') ?? undefined;
-  if (id === undefined || id === null) return undefined;
-  if (/[\r\n\0]/.test(id) || id.length > maxLength) throw new SseHubError('INVALID_LAST_EVENT_ID');
+  const found = candidates.find((c) => c !== undefined && c !== null && c !== '') ?? undefined;
+  if (found === undefined || found === null) return undefined;
+  const id = found === candidates[0] ? decodeHeaderText(found) : found;
+  // A control character never belongs to an id (published ids refuse them too), and it could
+  // not be echoed back in the Last-Event-ID response header.
+  if (hasIdControlCharacter(id) || id.length > maxLength)
+    throw new SseHubError('INVALID_LAST_EVENT_ID');
   return id;
+}
+
+/**
+ * Node reads header bytes as Latin-1, while browsers and our client send the id as UTF-8: decode
+ * it as UTF-8 when that is valid (introduces no U+FFFD), else keep the Latin-1 text.
+ */
+function decodeHeaderText(value: string): string {
+  // ASCII decodes to itself, so no fast path is needed for this once-per-request header.
+  const decoded = Buffer.from(value, 'latin1').toString('utf8');
+  return decoded.includes('\uFFFD') && !value.includes('\uFFFD') ? value : decoded;
 }
 
 /**
