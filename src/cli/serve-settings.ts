@@ -209,8 +209,8 @@ export const SERVE_SETTINGS: readonly ServeSetting[] = [
     env: ['SSEHUB_PUBLISH_ORIGINS'],
     kind: 'list',
     group: 'Authorization',
-    description: 'origins allowed to publish with cookie authentication',
-    defaultText: 'the CORS origins',
+    description: 'origins allowed to publish with cookie authentication (`*` is refused)',
+    defaultText: 'the CORS origins without *',
   },
   {
     key: 'path',

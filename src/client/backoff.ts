@@ -7,24 +7,38 @@
 const MAX_TIMER_MS = 2_147_483_647;
 
 /**
- * Full-jitter exponential back-off: a uniformly random integer in [0, cap], where
- * cap = min(max, base * 2^attempt). Jitter over the whole range spreads a crowd of clients that
- * lost the same server, so they do not come back in lockstep.
+ * Shortest delay the default policy ever waits before reconnecting. A server `retry: 0`, a
+ * `Retry-After: 0`, `initialDelayMs: 0` or an unlucky jitter draw would otherwise reconnect at
+ * once, and against a server (or proxy) that answers and ends at once that is a tight loop: every
+ * client hammering it as fast as the network allows. 100 ms is below what a person notices, yet
+ * caps such a loop at 10 connections per second per client. It applies to every reconnect, the
+ * first included: a successful open resets the attempt count, so a server that opens and ends
+ * streams at once would keep a client at attempt 0 forever. A server `retry:` at or above the
+ * floor is still the first reconnect's cap. A `retryDelay` hook's own return value is not floored.
+ */
+export const MIN_RECONNECT_DELAY_MS = 100;
+
+/**
+ * Full-jitter exponential back-off: a uniformly random integer in [min, cap], where
+ * cap = min(max, base * 2^attempt); `min` when cap is below it. Jitter over the whole range
+ * spreads a crowd of clients that lost the same server, so they do not come back in lockstep.
  *
  * @param attempt 0 for the first reconnect, +1 for every failure since
  * @param random a source of numbers in [0, 1)
+ * @param min the floor (default 0; the default policy uses {@link MIN_RECONNECT_DELAY_MS})
  */
 export function nextDelay(
   attempt: number,
   base: number,
   max: number,
   random: () => number = Math.random,
+  min = 0,
 ): number {
   const cap = Math.min(max, base * 2 ** Math.max(0, attempt), MAX_TIMER_MS);
-  if (!(cap > 0)) return 0;
+  if (!(cap > min)) return min;
   const r = random();
   const unit = r >= 0 && r < 1 ? r : 0;
-  return Math.min(cap, Math.floor(unit * (cap + 1)));
+  return Math.min(cap, min + Math.floor(unit * (cap - min + 1)));
 }
 
 /**
@@ -41,7 +55,10 @@ export function parseRetryAfter(value: string | null | undefined, now: number): 
   return Math.min(Math.max(0, at - now), MAX_TIMER_MS);
 }
 
-/** The default policy: the server's Retry-After when it sent one, else `nextDelay`. */
+/**
+ * The default policy: the server's Retry-After when it sent one, else `nextDelay`; never below
+ * {@link MIN_RECONNECT_DELAY_MS}.
+ */
 export function defaultRetryDelay(
   attempt: number,
   base: number,
@@ -49,5 +66,6 @@ export function defaultRetryDelay(
   random: () => number,
   retryAfterMs: number | undefined,
 ): number {
-  return retryAfterMs ?? nextDelay(attempt, base, max, random);
+  if (retryAfterMs !== undefined) return Math.max(MIN_RECONNECT_DELAY_MS, retryAfterMs);
+  return nextDelay(attempt, base, max, random, MIN_RECONNECT_DELAY_MS);
 }

@@ -1,6 +1,11 @@
 export type { ErrorCode } from '../errors.js';
 export { isSseHubError, SseHubError } from '../errors.js';
-export { defaultRetryDelay, nextDelay, parseRetryAfter } from './backoff.js';
+export {
+  defaultRetryDelay,
+  MIN_RECONNECT_DELAY_MS,
+  nextDelay,
+  parseRetryAfter,
+} from './backoff.js';
 export type { DiscoveredHub, DiscoverOptions } from './discovery.js';
 export { discoverHub } from './discovery.js';
 export type { ReadyState } from './engine.js';

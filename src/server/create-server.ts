@@ -103,7 +103,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     throw err;
   }
 
-  const hubPath = (hubOptions.path ?? DEFAULT_HUB_PATH).replace(/\/+$/, '');
+  // The hub's own path: createHub validated it (leading slash, no trailing one except for `/`).
+  const hubPath = hubOptions.path ?? DEFAULT_HUB_PATH;
+  // Below the hub path on a segment boundary: `/hub/x`, never `/hubx`.
+  const hubBelow = hubPath === '/' ? '/' : `${hubPath}/`;
   let shuttingDown = false;
   const health = createHealth({
     hub,
@@ -137,15 +140,18 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
-    const isHub = path === hubPath || path.startsWith(`${hubPath}/`);
-    const fixedHandler = isHub ? undefined : fixed.get(path);
-    const demoHandler = isHub || fixedHandler ? undefined : demo?.match(path);
+    // Health and metrics win over everything, so a hub mounted at `/` cannot shadow them; then
+    // the hub's exact path, the demo's pages, and last whatever lies below the hub path.
+    const fixedHandler = fixed.get(path);
+    const demoHandler = fixedHandler || path === hubPath ? undefined : demo?.match(path);
+    const isHub = !fixedHandler && !demoHandler && (path === hubPath || path.startsWith(hubBelow));
     const name = isHub ? 'hub' : fixedHandler ? path.slice(1) : demoHandler ? 'demo' : 'not_found';
     connections.track(req, res);
     logRequest(logger, req, res, name, metrics?.observe);
     try {
       if (isHub) {
-        hub.handler(req, res);
+        // A path below `/` that the hub does not serve comes back here.
+        hub.handler(req, res, () => notFound(res));
         return;
       }
       const handler = fixedHandler ?? demoHandler;

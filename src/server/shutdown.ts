@@ -38,18 +38,31 @@ export class ConnectionTracker {
     });
   }
 
-  /** Call for every request; counts HTTP/1.x requests per socket. */
+  /**
+   * Call for every request; counts in-flight HTTP/1.x requests per socket. The per-request state
+   * goes with the response ('close' on `res`); the per-connection entry is removed by one socket
+   * 'close' listener added on the connection's first request, never one per request (a keep-alive
+   * socket serves any number of them). It is added here rather than on 'connection' because over
+   * TLS `req.socket` is the TLS socket, not the raw one 'connection' reports.
+   */
   track(req: IncomingMessage, res: ServerResponse): void {
     if (req.httpVersionMajor >= 2) return;
     const socket = req.socket;
-    this.#inflight.set(socket, (this.#inflight.get(socket) ?? 0) + 1);
+    const count = this.#inflight.get(socket);
+    if (count === undefined) {
+      if (socket.destroyed) return;
+      socket.once('close', () => this.#inflight.delete(socket));
+    }
+    this.#inflight.set(socket, (count ?? 0) + 1);
     if (this.#closing && !res.headersSent) res.setHeader('connection', 'close');
     res.once('close', () => {
-      const left = (this.#inflight.get(socket) ?? 1) - 1;
+      const current = this.#inflight.get(socket);
+      // The socket closed first: its entry is gone, nothing to count down.
+      if (current === undefined) return;
+      const left = current - 1;
       this.#inflight.set(socket, left);
       if (left === 0 && this.#closing) socket.end();
     });
-    socket.once('close', () => this.#inflight.delete(socket));
   }
 
   /** From now on close connections as soon as they are idle; closes the idle ones now. */

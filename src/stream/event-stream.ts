@@ -2,7 +2,7 @@ import { SseHubError } from '../errors.js';
 import { encodeRetry, formatComment, formatEvent } from '../protocol/encoder.js';
 import type { EventFields } from '../protocol/types.js';
 import { type HeartbeatMember, heartbeats } from './heartbeat.js';
-import { eventStreamHeaders, resolveStreamOptions } from './options.js';
+import { CLOSE_DRAIN_TIMEOUT_MS, eventStreamHeaders, resolveStreamOptions } from './options.js';
 import type { EventSink } from './sink.js';
 import type { CloseReason, EventStreamApi, EventStreamOptions } from './types.js';
 
@@ -232,6 +232,7 @@ export class EventStream implements EventStreamApi {
     // inside a socket 'close' handler, where a throw would be an uncaught exception that takes
     // the whole process (and every other stream) down for one listener's bug.
     try {
+      if (reason === 'server' && !sink.gone) boundGracefulClose(sink, CLOSE_DRAIN_TIMEOUT_MS);
       sink.close(reason);
     } catch (error) {
       reportCloseError(error);
@@ -250,6 +251,29 @@ export class EventStream implements EventStreamApi {
 }
 
 function noop(): void {}
+
+/**
+ * Drops the connection if a graceful close has not finished within `ms`: bytes still buffered
+ * (queued or below the socket's high-water mark) go out only if the client reads, and one that
+ * stopped reading would keep the response open forever. Armed on every graceful close, not only
+ * a blocked one, since a full kernel buffer can hold back even an unblocked stream's tail.
+ */
+function boundGracefulClose(sink: EventSink, ms: number): void {
+  let stop: () => void = noop;
+  const timer = setTimeout(() => {
+    stop();
+    sink.close('error');
+  }, ms);
+  // A pending close must not keep the process alive.
+  timer.unref?.();
+  stop = sink.listen({
+    drain: noop,
+    close: () => {
+      clearTimeout(timer);
+      stop();
+    },
+  });
+}
 
 function reportCloseError(error: unknown): void {
   if (typeof process === 'undefined' || typeof process.emitWarning !== 'function') return;

@@ -4,6 +4,7 @@ export type { HeartbeatMember } from './heartbeat.js';
 export { heartbeats } from './heartbeat.js';
 export type { ResolvedStreamOptions } from './options.js';
 export {
+  CLOSE_DRAIN_TIMEOUT_MS,
   DEFAULT_HEARTBEAT_MS,
   DEFAULT_MAX_QUEUE_BYTES,
   eventStreamHeaders,

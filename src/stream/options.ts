@@ -21,6 +21,15 @@ export const MAX_HEARTBEAT_MS = 2 ** 31 - 1;
  */
 export const DEFAULT_MAX_QUEUE_BYTES = 256 * 1024;
 
+/**
+ * How long a graceful close (`close()`, reason `server`) may take to flush what is still buffered
+ * before the connection is dropped. `end()` completes only once the client has read everything;
+ * one that stopped reading but stays connected would otherwise pin the response (and its socket
+ * and queue) forever, and the hub closes streams gracefully at max lifetime and token expiry.
+ * 5 s lets a merely slow client receive the tail; a stuck one is destroyed like on overflow.
+ */
+export const CLOSE_DRAIN_TIMEOUT_MS = 5_000;
+
 export interface ResolvedStreamOptions {
   heartbeatMs: number;
   maxQueueBytes: number;
@@ -32,6 +41,9 @@ export interface ResolvedStreamOptions {
 
 // RFC 9110 token: what Node accepts as a header name.
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+// Outside what Node accepts in a header value (its checkInvalidHeaderChar): control characters
+// other than tab, DEL, and anything above U+00FF.
+const INVALID_HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 
 function invalid(detail: string): SseHubError {
   return new SseHubError('INVALID_OPTION', detail);
@@ -47,10 +59,11 @@ function checkHeaders(headers: EventStreamOptions['headers']): Record<string, st
       typeof value === 'string' ||
       (Array.isArray(value) && value.every((v) => typeof v === 'string'));
     if (!ok) throw invalid(`header ${name} must be a string or an array of strings`);
-    // Header values reach the wire as-is; a line break would let a caller forge headers.
+    // Header values reach the wire as-is: a line break would let a caller forge headers, and Node
+    // throws mid-response on any other character it rejects, after the stream began.
     const values = typeof value === 'string' ? [value] : value;
-    if (values.some((v) => /[\r\n\0]/.test(v))) {
-      throw invalid(`header ${name} must not contain CR, LF or NUL`);
+    if (values.some((v) => INVALID_HEADER_VALUE.test(v))) {
+      throw invalid(`header ${name} must hold only tab and Latin-1 text (no control characters)`);
     }
     out[name.toLowerCase()] = value;
   }

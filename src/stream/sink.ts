@@ -37,7 +37,9 @@ export interface EventSink {
   uncork?(): void;
   /**
    * Ends the response: gracefully for `server`; for any other reason the connection is dropped
-   * without flushing (it is gone, broken, or stuck). Called once; must tolerate a dead connection.
+   * without flushing (it is gone, broken, or stuck). A graceful close that does not finish within
+   * CLOSE_DRAIN_TIMEOUT_MS is followed by `close('error')`; so it may be called twice, and must
+   * tolerate a dead connection.
    */
   close(reason: CloseReason): void;
   /** Starts reporting drain and close to `listener`; returns the function that stops it. */

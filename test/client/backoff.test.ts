@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { defaultRetryDelay, nextDelay, parseRetryAfter } from '../../src/client/backoff.js';
+import {
+  defaultRetryDelay,
+  MIN_RECONNECT_DELAY_MS,
+  nextDelay,
+  parseRetryAfter,
+} from '../../src/client/backoff.js';
 import { parseLinkHeader } from '../../src/client/link-header.js';
 
 const sequence = (...values: number[]) => {
@@ -68,6 +73,39 @@ describe('backoff: nextDelay', () => {
       defaultRetryDelay(4, 100, 1000, () => 0.999_999, undefined),
       1000,
     );
+  });
+});
+
+describe('backoff: the reconnect floor', () => {
+  it('jitters over [min, cap] and gives min when the cap is below it', () => {
+    assert.equal(
+      nextDelay(0, 0, 5000, () => 0.5, 100),
+      100,
+    );
+    assert.equal(
+      nextDelay(0, 300, 5000, () => 0, 100),
+      100,
+    );
+    assert.equal(
+      nextDelay(0, 300, 5000, () => 0.999_999, 100),
+      300,
+    );
+  });
+
+  it('the default policy never goes below MIN_RECONNECT_DELAY_MS, on any attempt', () => {
+    for (const attempt of [0, 1, 5]) {
+      assert.equal(defaultRetryDelay(attempt, 0, 30_000, Math.random, undefined), 100);
+      assert.equal(defaultRetryDelay(attempt, 3000, 0, Math.random, undefined), 100);
+      assert.equal(
+        defaultRetryDelay(attempt, 3000, 30_000, () => 0, undefined),
+        100,
+      );
+      assert.equal(
+        defaultRetryDelay(attempt, 3000, 30_000, () => 0, 0),
+        100,
+      );
+    }
+    assert.equal(MIN_RECONNECT_DELAY_MS, 100);
   });
 });
 

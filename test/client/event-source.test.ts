@@ -87,10 +87,11 @@ describe('EventSource (compatible class)', () => {
       await conn.open();
       await conn.write(frame('9', 'back'));
     });
-    const es = open(t, server.origin, { initialDelayMs: 20, random: () => 0.5 });
+    const es = open(t, server.origin, { initialDelayMs: 300, random: () => 0.5 });
     const reconnecting = await nextEvent<ReconnectingEvent>(es, 'reconnecting');
     assert.equal(reconnecting.attempt, 0);
-    assert.equal(reconnecting.delayMs, 10);
+    // Jitter over [MIN_RECONNECT_DELAY_MS, 300]: 100 + floor(0.5 * 201).
+    assert.equal(reconnecting.delayMs, 200);
     assert.equal(reconnecting.error.code, 'HTTP_ERROR');
     const message = await nextEvent<MessageEvent>(es, 'message');
     assert.equal(message.data, 'back');

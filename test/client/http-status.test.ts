@@ -87,7 +87,7 @@ describe('client: Retry-After and the retryDelay hook', () => {
     const delays: number[] = [];
     await collect(
       subscribe(server.origin, {
-        initialDelayMs: 10,
+        initialDelayMs: 100,
         random: () => 0.999_999,
         schedule: recordingScheduler(delays),
       }),
@@ -96,7 +96,7 @@ describe('client: Retry-After and the retryDelay hook', () => {
     assert.equal(delays[0], 120_000);
     assert.ok((delays[1] as number) > 0 && (delays[1] as number) <= 90_000, `date: ${delays[1]}`);
     assert.equal(delays[2], 600_000, 'capped by maxRetryAfterMs');
-    assert.equal(delays[3], 80, 'a 500 uses the back-off (attempt 3, base 10)');
+    assert.equal(delays[3], 800, 'a 500 uses the back-off (attempt 3, base 100)');
   });
 
   it('lets retryDelay see the facts, change the delay, and stop', async (t) => {
@@ -122,8 +122,9 @@ describe('client: Retry-After and the retryDelay hook', () => {
     await assert.rejects(collect(sub), (err: unknown) => err instanceof SseHubHttpError);
     assert.deepEqual(seen, [
       { attempt: 0, status: 429, retryAfterMs: 3000, def: 3000 },
-      { attempt: 1, status: 500, retryAfterMs: undefined, def: 0 },
-      { attempt: 2, status: 500, retryAfterMs: undefined, def: 0 },
+      // The default policy never goes below MIN_RECONNECT_DELAY_MS; the hook's own 1 is kept.
+      { attempt: 1, status: 500, retryAfterMs: undefined, def: 100 },
+      { attempt: 2, status: 500, retryAfterMs: undefined, def: 100 },
     ]);
     assert.deepEqual(delays, [1, 1]);
     assert.equal(server.requests.length, 3);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  MIN_RECONNECT_DELAY_MS,
   type ReconnectInfo,
   type SseEvent,
   SseHubHttpError,
@@ -200,8 +201,8 @@ describe('client: reconnect and resume', () => {
     const delays: number[] = [];
     const events = await collect(
       subscribe(server.origin, {
-        initialDelayMs: 8,
-        maxDelayMs: 100,
+        initialDelayMs: 200,
+        maxDelayMs: 2000,
         random: () => 0.999_999,
         schedule: recordingScheduler(delays),
         onReconnecting: (info) => infos.push(info),
@@ -215,7 +216,7 @@ describe('client: reconnect and resume', () => {
       infos.map((i) => i.attempt),
       [0, 1, 2, 3, 4, 0, 1],
     );
-    assert.deepEqual(delays, [8, 16, 32, 64, 100, 8, 16]);
+    assert.deepEqual(delays, [200, 400, 800, 1600, 2000, 200, 400]);
     assert.deepEqual(
       infos.map((i) => i.delayMs),
       delays,
@@ -238,7 +239,7 @@ describe('client: reconnect and resume', () => {
     ]);
   });
 
-  it('jitters the schedule: each delay anywhere in [0, cap], not the cap itself', async (t) => {
+  it('jitters the schedule: each delay anywhere in [floor, cap], not the cap itself', async (t) => {
     const failures = 10;
     const server = await serve(t, (conn) =>
       conn.index < failures ? conn.reply(503, {}, 'busy') : conn.reply(204),
@@ -246,15 +247,16 @@ describe('client: reconnect and resume', () => {
     const delays: number[] = [];
     await collect(
       subscribe(server.origin, {
-        initialDelayMs: 50,
-        maxDelayMs: 1000,
+        initialDelayMs: 200,
+        maxDelayMs: 5000,
         schedule: recordingScheduler(delays),
       }),
     );
     assert.equal(delays.length, failures);
-    const caps = delays.map((_, i) => Math.min(1000, 50 * 2 ** i));
+    const caps = delays.map((_, i) => Math.min(5000, 200 * 2 ** i));
     delays.forEach((d, i) => {
-      assert.ok(Number.isInteger(d) && d >= 0 && d <= (caps[i] as number), `delay ${i}: ${d}`);
+      const ok = Number.isInteger(d) && d >= MIN_RECONNECT_DELAY_MS && d <= (caps[i] as number);
+      assert.ok(ok, `delay ${i}: ${d}`);
     });
     // With Math.random, ten draws all landing exactly on their caps has odds below 1e-20.
     assert.ok(delays.some((d, i) => d !== caps[i]));
@@ -265,7 +267,7 @@ describe('client: reconnect and resume', () => {
     const server = await serve(t, async (conn) => {
       if (conn.index >= 3) return conn.reply(204);
       await conn.open();
-      const retry = ['retry: 40\n\n', 'retry: 7\n', 'retry: 9x\n'][conn.index] as string;
+      const retry = ['retry: 400\n\n', 'retry: 170\n', 'retry: 9x\n'][conn.index] as string;
       await conn.write(`${retry}${frame(String(conn.index), 'x')}`);
       await conn.end();
     });
@@ -277,8 +279,8 @@ describe('client: reconnect and resume', () => {
         schedule: recordingScheduler(delays),
       }),
     );
-    // The third stream's retry is not digits only, so 7 stays in force.
-    assert.deepEqual(delays, [40, 7, 7]);
+    // The third stream's retry is not digits only, so 170 stays in force.
+    assert.deepEqual(delays, [400, 170, 170]);
   });
 
   it('reconnects when the stream goes silent past heartbeatTimeoutMs', async (t) => {
@@ -305,5 +307,63 @@ describe('client: reconnect and resume', () => {
     );
     assert.deepEqual(errors, ['HEARTBEAT_TIMEOUT', 'HEARTBEAT_TIMEOUT']);
     assert.deepEqual(lastIdHeaders(server.requests), [undefined, undefined, '1']);
+  });
+
+  it('never reconnects in a tight loop: a server retry: 0 is floored', async (t) => {
+    // Opens, says retry: 0, ends at once: each open resets the attempt count to 0.
+    const server = await serve(t, async (conn) => {
+      if (conn.index >= 4) return conn.reply(204);
+      await conn.open();
+      await conn.write(`retry: 0\n\n${frame(String(conn.index), 'x')}`);
+      await conn.end();
+    });
+    const delays: number[] = [];
+    const infos: ReconnectInfo[] = [];
+    await collect(
+      subscribe(server.origin, {
+        random: () => 0,
+        schedule: recordingScheduler(delays),
+        onReconnecting: (info) => infos.push(info),
+      }),
+    );
+    assert.deepEqual(
+      infos.map((i) => i.attempt),
+      [0, 0, 0, 0],
+    );
+    assert.deepEqual(delays, [100, 100, 100, 100]);
+    assert.equal(MIN_RECONNECT_DELAY_MS, 100);
+  });
+
+  it('floors initialDelayMs: 0 and Retry-After: 0 on failing attempts too', async (t) => {
+    const server = await serve(t, (conn) => {
+      if (conn.index === 0) return conn.reply(503, { 'retry-after': '0' }, 'busy');
+      return conn.index < 4 ? conn.reply(500, {}, 'boom') : conn.reply(204);
+    });
+    const delays: number[] = [];
+    await collect(
+      subscribe(server.origin, {
+        initialDelayMs: 0,
+        random: () => 0.999_999,
+        schedule: recordingScheduler(delays),
+      }),
+    );
+    assert.deepEqual(delays, [100, 100, 100, 100]);
+  });
+
+  it('still uses a server retry: at or above the floor for the first reconnect', async (t) => {
+    const server = await serve(t, async (conn) => {
+      if (conn.index >= 1) return conn.reply(204);
+      await conn.open();
+      await conn.write(`retry: 250\n\n${frame('1', 'x')}`);
+      await conn.end();
+    });
+    const delays: number[] = [];
+    await collect(
+      subscribe(server.origin, {
+        random: () => 0.999_999,
+        schedule: recordingScheduler(delays),
+      }),
+    );
+    assert.deepEqual(delays, [250]);
   });
 });

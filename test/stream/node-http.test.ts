@@ -190,6 +190,35 @@ describe('EventStream over node:http', () => {
     for (const err of failures) assert.ok(isSseHubError(err, 'INVALID_OPTION'), String(err));
   });
 
+  it('refuses header values Node would reject, before writing anything', async () => {
+    const badValues = ['a\u0001b', 'del\u007f', 'esc\u001b[0m', 'euro \u20ac', 'emoji 😀'];
+    const failures: unknown[] = [];
+    let sentBefore = true;
+    let accepted: EventStream | undefined;
+    routes.set('/bad-header-values', (req, res) => {
+      for (const value of badValues) {
+        for (const headers of [{ 'x-bad': value }, { 'x-bad': ['fine', value] }]) {
+          try {
+            createEventStream(req, res, { headers });
+          } catch (err) {
+            failures.push(err);
+          }
+        }
+      }
+      sentBefore = res.headersSent;
+      // Tab and Latin-1 (U+00E9) are what Node accepts.
+      accepted = createEventStream(req, res, { headers: { 'x-ok': 'caf\u00e9\tau lait' } });
+      accepted.close();
+    });
+    const res = await fetch(`${base()}/bad-header-values`);
+    await res.text();
+    assert.equal(sentBefore, false);
+    assert.equal(failures.length, badValues.length * 2);
+    for (const err of failures) assert.ok(isSseHubError(err, 'INVALID_OPTION'), String(err));
+    assert.equal(res.status, 200);
+    assert.equal(accepted?.closeReason, 'server');
+  });
+
   it('closes at once with reason client when the client left before the stream was made', async () => {
     const made: EventStream[] = [];
     let left!: () => void;
