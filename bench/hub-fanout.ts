@@ -1,6 +1,6 @@
 // Publish → deliver benchmark: ssehub's hub against a minimal raw node:http broadcaster, in one
 // run, on loopback. Reports server CPU per delivery and p50/p99 publish→receive latency, and the
-// hub/raw ratios. Run: node --import tsx bench/hub-fanout.ts [--quick]
+// hub/raw ratios. Run: npm run build && node --import tsx bench/hub-fanout.ts [--quick]
 import { type ChildProcess, fork } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { connect, type Socket } from 'node:net';
