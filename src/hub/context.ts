@@ -1,4 +1,5 @@
 import type { DeadlineTimer } from './deadline-timer.js';
+import type { HistoryPages } from './history-pages.js';
 import type { HubCore } from './hub-core.js';
 import type { MatcherCache } from './matcher-cache.js';
 import type { ResolvedHubOptions } from './options.js';
@@ -13,6 +14,8 @@ export type PublishVia = 'http' | 'api';
 export interface HubContext {
   readonly options: ResolvedHubOptions;
   readonly core: HubCore;
+  /** History pages shared by every replay. */
+  readonly history: HistoryPages;
   readonly matchers: MatcherCache;
   /** Token expiry and stream lifetime, one timer for all. */
   readonly deadlines: DeadlineTimer;

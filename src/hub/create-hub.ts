@@ -2,8 +2,10 @@ import { isSseHubError, SseHubError } from '../errors.js';
 import type { Update } from '../transport/types.js';
 import type { HubContext, PublishVia } from './context.js';
 import { DeadlineTimer } from './deadline-timer.js';
+import { HistoryPages } from './history-pages.js';
 import { createRequestHandler } from './http/request-router.js';
 import { HubCore } from './hub-core.js';
+import { LoopSlicer } from './loop-slicer.js';
 import { MatcherCache } from './matcher-cache.js';
 import { type HubOptions, resolveHubOptions } from './options.js';
 import { type ValidUpdate, validatePublish } from './publish-validation.js';
@@ -19,7 +21,13 @@ import { generateUpdateId } from './update-id.js';
 export function createHub(options: HubOptions = {}): Hub {
   const opts = resolveHubOptions(options);
   const { transport, logger } = opts;
-  const core = new HubCore(logger);
+  // One slicer for fan-out and replays: together they yield the loop once per slice.
+  const slicer = new LoopSlicer(opts.loopSliceMs);
+  const core = new HubCore(logger, slicer);
+  const history = new HistoryPages(transport, slicer, {
+    pageSize: opts.replayPageSize,
+    maxBytes: opts.historyCacheBytes,
+  });
   const deadlines = new DeadlineTimer();
   let accepting = true;
   // Subscription events in flight; shutdown lets them reach the transport before closing it.
@@ -65,6 +73,7 @@ export function createHub(options: HubOptions = {}): Hub {
   const ctx: HubContext = {
     options: opts,
     core,
+    history,
     matchers: new MatcherCache(opts.publicUrl),
     deadlines,
     tokens: new VerifiedTokenCache(opts.tokenCacheSize, opts.tokenCacheTtlMs),
@@ -74,7 +83,7 @@ export function createHub(options: HubOptions = {}): Hub {
     },
     publish,
   };
-  const unsubscribe = transport.subscribe((update) => core.dispatch(update));
+  const unsubscribe = transport.subscribe((update, position) => core.dispatch(update, position));
   const handler = createRequestHandler(ctx);
   let shutdown: Promise<void> | undefined;
 

@@ -1,13 +1,21 @@
 import type { Logger } from 'pino';
 import type { Update } from '../transport/types.js';
+import type { LoopSlicer } from './loop-slicer.js';
 import type { Subscriber } from './subscriber.js';
 import { SubscriberIndex } from './subscriber-index.js';
 import { encodeUpdate } from './update-frame.js';
+
+/**
+ * Subscribers offered an update (or pattern groups matched) between two looks at the clock. The
+ * clock costs little, but less than once per socket write is plenty to notice a full slice.
+ */
+const OFFERS_PER_CHECK = 64;
 
 // Per-update state of one dispatch: the frame is encoded on first use, so an update nobody
 // receives is never encoded, and then shared by every subscriber that does.
 interface Dispatch {
   readonly update: Update;
+  readonly position: number;
   readonly mark: number;
   frame: Buffer | undefined;
 }
@@ -17,17 +25,31 @@ interface Dispatch {
  * update is encoded once; exact topics are looked up, patterns scanned; a subscriber reached
  * through several topics or selectors receives the update once; a private update reaches only
  * subscribers whose token may read one of its topics.
+ *
+ * A dispatch that runs past the loop slice pauses and goes on after pending I/O (health checks,
+ * publishes, new subscribers) has run, so no number of subscribers or costly selectors can hold
+ * the event loop. Updates are dispatched one after another, in order, so every subscriber still
+ * receives them in store order; one that joins while a dispatch is paused is offered only updates
+ * dispatched after it joined (its history read covers the earlier ones).
  */
 export class HubCore {
   readonly #index = new SubscriberIndex();
   readonly #subscribers = new Set<Subscriber>();
   readonly #logger: Logger;
+  readonly #slicer: LoopSlicer;
   #mark = 0;
-  #dispatching = false;
-  #queue: Update[] = [];
+  // Updates waiting for dispatch, oldest first, from #head on; #current is the one under way.
+  #queue: { update: Update; position: number }[] = [];
+  #head = 0;
+  #current: Generator<void, void> | undefined;
+  #running = false;
+  #paused = 0;
+  // Position of the newest update handed to dispatch: where a subscriber joining now starts.
+  #lastPosition = 0;
 
-  constructor(logger: Logger) {
+  constructor(logger: Logger, slicer: LoopSlicer) {
     this.#logger = logger;
+    this.#slicer = slicer;
   }
 
   /** Number of registered subscribers (live, or replaying history). */
@@ -40,14 +62,23 @@ export class HubCore {
     return this.#index;
   }
 
+  /** Updates waiting for (or in) dispatch, and how often a dispatch yielded the loop: for metrics. */
+  get backlog(): { queued: number; pauses: number } {
+    return { queued: this.#queue.length - this.#head, pauses: this.#paused };
+  }
+
   /** Every registered subscriber. */
   subscribers(): IterableIterator<Subscriber> {
     return this.#subscribers.values();
   }
 
-  /** Registers `subscriber`: from now on it is offered every matching update. */
+  /**
+   * Registers `subscriber`: from now on it is offered every matching update dispatched after
+   * this call (position above the newest one dispatched so far).
+   */
   add(subscriber: Subscriber): void {
     if (this.#subscribers.has(subscriber)) return;
+    subscriber.skipThrough(this.#lastPosition);
     this.#subscribers.add(subscriber);
     this.#index.add(subscriber);
   }
@@ -59,40 +90,94 @@ export class HubCore {
   }
 
   /**
-   * Delivers `update` to every matching subscriber. Never throws. An update dispatched from inside
-   * a delivery (a transport that emits synchronously while a closing stream announces its end) is
-   * queued until the current one has reached everyone, so order holds and marks stay unique.
+   * Delivers `update` (stored at `position`) to every matching subscriber. Never throws. Updates
+   * are dispatched in the order given; one given while another is under way (from inside a
+   * delivery, or while a long dispatch is paused) waits for it.
    */
-  dispatch(update: Update): void {
-    if (this.#dispatching) {
-      this.#queue.push(update);
-      return;
-    }
-    this.#dispatching = true;
+  dispatch(update: Update, position: number): void {
+    if (position > this.#lastPosition) this.#lastPosition = position;
+    if (this.#subscribers.size === 0 && !this.#running) return;
+    this.#queue.push({ update, position });
+    if (!this.#running) this.#run();
+  }
+
+  readonly #resume = (): void => this.#run();
+
+  #run(): void {
+    this.#running = true;
     try {
-      this.#dispatchOne(update);
-      for (let i = 0; i < this.#queue.length; i++) this.#dispatchOne(this.#queue[i]!);
-    } finally {
+      while (this.#current !== undefined || this.#head < this.#queue.length) {
+        if (this.#current === undefined) {
+          const next = this.#queue[this.#head]!;
+          this.#queue[this.#head++] = undefined as never;
+          this.#current = this.#dispatchOne(next.update, next.position);
+        }
+        if (!this.#step(this.#current)) {
+          this.#paused++;
+          setImmediate(this.#resume);
+          return; // still running: later dispatches keep queueing behind this one
+        }
+        this.#current = undefined;
+      }
       this.#queue = [];
-      this.#dispatching = false;
+      this.#head = 0;
+      this.#running = false;
+    } catch (err) {
+      // Only a bug gets here (#dispatchOne catches); never leave the core stuck "running".
+      this.#logger.error({ err }, 'dispatch loop failed');
+      this.#current = undefined;
+      this.#running = false;
+      if (this.#head < this.#queue.length) setImmediate(this.#resume);
     }
   }
 
-  #dispatchOne(update: Update): void {
+  /** Runs `work` until it is done (true) or the loop slice is used up (false). */
+  #step(work: Generator<void, void>): boolean {
+    for (;;) {
+      if (work.next().done) return true;
+      if (this.#slicer.shouldYield()) return false;
+    }
+  }
+
+  *#dispatchOne(update: Update, position: number): Generator<void, void> {
     if (this.#subscribers.size === 0) return;
     // Wraps after 2^53 updates; a subscriber's mark would have to survive that long to collide.
     this.#mark = this.#mark === Number.MAX_SAFE_INTEGER ? 1 : this.#mark + 1;
-    const d: Dispatch = { update, mark: this.#mark, frame: undefined };
+    const d: Dispatch = { update, position, mark: this.#mark, frame: undefined };
+    let n = 0;
     try {
       const topics = update.topics;
       for (let i = 0; i < topics.length; i++) {
         const set = this.#index.exact(topics[i]!);
-        if (set !== undefined) for (const subscriber of set) this.#offer(subscriber, d);
+        if (set === undefined) continue;
+        for (const subscriber of set) {
+          this.#offer(subscriber, d);
+          if (++n === OFFERS_PER_CHECK) {
+            n = 0;
+            yield;
+          }
+        }
       }
-      for (const subscriber of this.#index.wildcard) this.#offer(subscriber, d);
+      for (const subscriber of this.#index.wildcard) {
+        this.#offer(subscriber, d);
+        if (++n === OFFERS_PER_CHECK) {
+          n = 0;
+          yield;
+        }
+      }
       for (const group of this.#index.patterns.values()) {
-        if (!matchesAnyTopic(group.matcher, topics)) continue;
-        for (const subscriber of group.subscribers) this.#offer(subscriber, d);
+        // A match can cost up to the selector budget; look at the clock after each one.
+        const matched = matchesAnyTopic(group.matcher, topics);
+        n = 0;
+        yield;
+        if (!matched) continue;
+        for (const subscriber of group.subscribers) {
+          this.#offer(subscriber, d);
+          if (++n === OFFERS_PER_CHECK) {
+            n = 0;
+            yield;
+          }
+        }
       }
     } catch (err) {
       // A matcher or stream bug must not break delivery to everyone else on later updates.
@@ -105,8 +190,9 @@ export class HubCore {
     subscriber.mark = d.mark;
     const update = d.update;
     if (update.private && !subscriber.mayRead(update.topics)) return;
+    if (!subscriber.wants(d.position)) return;
     if (d.frame === undefined) d.frame = encodeUpdate(update);
-    subscriber.deliver(update.id, d.frame);
+    subscriber.deliver(d.position, d.frame);
   }
 }
 

@@ -81,6 +81,22 @@ export interface HubOptions {
   maxTopicLength?: number;
   /** Most updates replayed to one subscriber on resume. Default 10 000. */
   maxReplay?: number;
+  /**
+   * Updates read from the store in one step of a replay. Default DEFAULT_REPLAY_PAGE_SIZE (256).
+   */
+  replayPageSize?: number;
+  /**
+   * Bytes of history pages (and their encoded frames) kept in memory for replays to share, so a
+   * reconnect storm reads and encodes each update once. Default DEFAULT_HISTORY_CACHE_BYTES
+   * (16 MiB); 0 turns the cache off.
+   */
+  historyCacheBytes?: number;
+  /**
+   * How long fan-out and replays may run in one event-loop turn before they let pending I/O
+   * (health checks, publishes, new connections) go first, in ms; 0 yields after every step (for
+   * tests). Default DEFAULT_LOOP_SLICE_MS.
+   */
+  loopSliceMs?: number;
   /** `retry:` sent to new subscribers, in ms (0 = do not send). */
   retryMs?: number;
   /** Verified tokens whose claims are kept, so a reused token is not verified again. Default 1000. */
@@ -110,6 +126,9 @@ export interface ResolvedHubOptions {
   maxTopicsPerRequest: number;
   maxTopicLength: number;
   maxReplay: number;
+  replayPageSize: number;
+  historyCacheBytes: number;
+  loopSliceMs: number;
   retryMs: number;
   tokenCacheSize: number;
   tokenCacheTtlMs: number;
@@ -154,6 +173,22 @@ export const DEFAULT_MAX_TOPIC_LENGTH = 2048;
  * topic while bounding the memory and CPU that one reconnect can cost (about 10 MB at 1 KB each).
  */
 export const DEFAULT_MAX_REPLAY = 10_000;
+/**
+ * 256 updates per history read: one read of a quarter megabyte at 1 KB per update takes a
+ * millisecond or two, short enough to interleave with live traffic, large enough that a replay
+ * of 10 000 updates needs only 40 reads.
+ */
+export const DEFAULT_REPLAY_PAGE_SIZE = 256;
+/**
+ * 16 MiB of shared history pages: a default SQLite history (10 000 updates of 1 KB) fits with
+ * its frames, so 50 clients resuming from `earliest` after a restart cost one read of it.
+ */
+export const DEFAULT_HISTORY_CACHE_BYTES = 16 * 1024 * 1024;
+/**
+ * 10 ms: fan-out to 10 000 subscribers fits in one or two slices, while a health check or a
+ * publish never waits behind more than about one slice of it.
+ */
+export const DEFAULT_LOOP_SLICE_MS = 10;
 
 /**
  * 1000 tokens: publishers reuse one token for many publishes, so a small cache removes almost all
@@ -316,6 +351,19 @@ export function resolveHubOptions(options: HubOptions = {}): ResolvedHubOptions 
     ),
     maxTopicLength: integer('maxTopicLength', options.maxTopicLength, DEFAULT_MAX_TOPIC_LENGTH, 1),
     maxReplay: integer('maxReplay', options.maxReplay, DEFAULT_MAX_REPLAY, 0),
+    replayPageSize: integer(
+      'replayPageSize',
+      options.replayPageSize,
+      DEFAULT_REPLAY_PAGE_SIZE,
+      1,
+    ),
+    historyCacheBytes: integer(
+      'historyCacheBytes',
+      options.historyCacheBytes,
+      DEFAULT_HISTORY_CACHE_BYTES,
+      0,
+    ),
+    loopSliceMs: integer('loopSliceMs', options.loopSliceMs, DEFAULT_LOOP_SLICE_MS, 0),
     retryMs: integer('retryMs', options.retryMs, 0, 0),
     tokenCacheSize: integer('tokenCacheSize', options.tokenCacheSize, DEFAULT_TOKEN_CACHE_SIZE, 0),
     tokenCacheTtlMs: integer(

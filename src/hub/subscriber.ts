@@ -1,12 +1,19 @@
 import type { EventStreamApi } from '../stream/types.js';
 import type { Update } from '../transport/types.js';
 import type { DeadlineEntry } from './deadline-timer.js';
+import type { HistoryReplay } from './history.js';
+import { HistoryGapError } from './history-pages.js';
 import { type Selector, selectorMatches } from './selector.js';
 import type { Claims, TopicMatcher } from './types.js';
-import { encodeUpdate } from './update-frame.js';
 
 /** Why a subscriber ended: its stream's close reason, or a hub-side cause before it had one. */
-export type SubscriberEndReason = 'client' | 'server' | 'overflow' | 'error' | 'expired';
+export type SubscriberEndReason =
+  | 'client'
+  | 'server'
+  | 'overflow'
+  | 'error'
+  | 'expired'
+  | 'history-gap';
 
 export interface SubscriberInit {
   /** `urn:uuid:…`, unique among active subscribers. */
@@ -19,24 +26,26 @@ export interface SubscriberInit {
   /**
    * Bytes of live updates that may wait while history is replayed (the hub passes
    * `maxQueueBytes`: the same burst a slow live client may fall behind by). Past it the
-   * subscriber gets its history, then is cut off and resumes.
+   * subscriber is cut off, like a slow live client, and resumes from the last id it received.
    */
   maxBufferBytes: number;
 }
 
 interface Buffered {
-  readonly id: string;
+  readonly position: number;
   readonly frame: Buffer;
 }
 
 /**
  * One subscriber: its selectors, what its token lets it read, and its event stream. It is
  * registered before its history is read, so live updates that arrive meanwhile are buffered (the
- * shared frames, not copies); `start` then writes the history, flushes the buffer skipping ids the
- * history already held, and switches to writing live frames straight to the stream. Replay and
- * live delivery thus neither overlap nor leave a gap. The replay is paced by the socket (it waits
- * for drain whenever the stream is blocked), so a history larger than the stream's queue bound
- * still goes out; live updates keep buffering until it is done.
+ * shared frames, not copies); `start` then writes the history page by page, flushes the buffer
+ * and switches to writing live frames straight to the stream. Every update has a position in the
+ * store's order: the subscriber takes only live updates past the newest position its history
+ * covers (`skipThrough`), so replay and live delivery neither overlap nor leave a gap, whichever
+ * arrives first. The replay is paced by the socket (it waits for drain whenever the stream is
+ * blocked), so a history larger than the stream's queue bound still goes out, while the live
+ * updates buffered meanwhile are bounded like a slow client's queue.
  */
 export class Subscriber implements DeadlineEntry {
   readonly id: string;
@@ -59,6 +68,9 @@ export class Subscriber implements DeadlineEntry {
   #buffer: Buffered[] | undefined = [];
   #bufferBytes = 0;
   #overflowed = false;
+  // Live updates at or below this position are not for this subscriber (already in its
+  // history, or dispatched before it joined).
+  #floor = 0;
   #ended: SubscriberEndReason | undefined;
   #endListeners: ((reason: SubscriberEndReason) => void)[] = [];
 
@@ -81,8 +93,21 @@ export class Subscriber implements DeadlineEntry {
     return this.#stream !== undefined && !this.#replaying;
   }
 
-  /** The hot path: writes one shared frame, or buffers it while history is being replayed. */
-  deliver(id: string, frame: Buffer): void {
+  /** Ignores live updates at or below `position` from now on (they are history, or older). */
+  skipThrough(position: number): void {
+    if (position > this.#floor) this.#floor = position;
+  }
+
+  /** True unless the update at `position` is one the subscriber must skip. */
+  wants(position: number): boolean {
+    return position > this.#floor;
+  }
+
+  /**
+   * The hot path: writes one shared frame, or buffers it while history is being replayed. The
+   * dispatcher checked `wants(position)` already.
+   */
+  deliver(position: number, frame: Buffer): void {
     const stream = this.#stream;
     if (stream !== undefined && !this.#replaying) {
       stream.write(frame);
@@ -92,13 +117,16 @@ export class Subscriber implements DeadlineEntry {
     if (buffer === undefined || this.#overflowed) return;
     this.#bufferBytes += frame.byteLength;
     if (this.#bufferBytes > this.#maxBufferBytes) {
-      // Too far behind before it even started: it gets its history, then is cut off and resumes
-      // from the last id it saw, as any slow subscriber would.
+      // Too far behind, like a slow live client: cut off at once (a replay waiting for a client
+      // that does not read would otherwise pin its page and this buffer for good). It resumes
+      // from the last id it received.
       this.#overflowed = true;
       this.#buffer = [];
+      this.#bufferBytes = 0;
+      if (stream !== undefined) this.#end('overflow');
       return;
     }
-    buffer.push({ id, frame });
+    buffer.push({ position, frame });
   }
 
   /** True when the subscriber's selectors select at least one of the update's topics. */
@@ -127,12 +155,12 @@ export class Subscriber implements DeadlineEntry {
   }
 
   /**
-   * Goes live on `stream`: writes `history` (oldest first), then the live updates buffered
-   * meanwhile that the history did not already hold, then every later update as it comes. Waits
-   * for the socket to drain whenever the stream is blocked, so the replay never overflows the
-   * stream's queue; resolves once live (or ended). Never rejects.
+   * Goes live on `stream`: writes the history of `replay` (oldest first, the updates this
+   * subscriber accepts), then the live updates buffered meanwhile, then every later update as it
+   * comes. Waits for the socket to drain whenever the stream is blocked, so the replay never
+   * overflows the stream's queue; resolves once live (or ended). Never rejects.
    */
-  async start(stream: EventStreamApi, history: readonly Update[]): Promise<void> {
+  async start(stream: EventStreamApi, replay?: HistoryReplay): Promise<void> {
     if (this.#ended !== undefined) {
       stream.close();
       return;
@@ -141,42 +169,48 @@ export class Subscriber implements DeadlineEntry {
     this.#replaying = true;
     stream.onClose((reason) => this.#end(reason));
     try {
-      for (const update of history) {
-        // The client may be gone (or the hub shutting down): stop encoding at once.
-        if (this.#ended !== undefined || stream.closed) return;
-        stream.write(encodeUpdate(update));
-        const wait = drained(stream);
-        if (wait !== undefined) await wait;
-      }
       if (this.#overflowed) {
         this.#end('overflow');
         return;
       }
-      const sent = history.length > 0 ? new Set(history.map((u) => u.id)) : undefined;
+      if (replay !== undefined) {
+        this.skipThrough(replay.plan.until);
+        for await (const page of replay.pages()) {
+          for (const entry of page) {
+            // The client may be gone (or the hub shutting down): stop at once.
+            if (this.#ended !== undefined || stream.closed) return;
+            if (!this.accepts(entry.update)) continue;
+            stream.write(replay.frame(entry));
+            const wait = drained(stream);
+            if (wait !== undefined) await wait;
+          }
+          if (this.#ended !== undefined || stream.closed) return;
+        }
+      }
       // Live updates keep arriving (into a fresh array) while a batch is written: loop until
       // none is left, then go live in the same tick, so none is missed or reordered.
       for (;;) {
         const batch = this.#buffer;
         if (batch === undefined || batch.length === 0) break;
         this.#buffer = [];
-        for (const { id, frame } of batch) {
+        for (const { position, frame } of batch) {
           if (this.#ended !== undefined || stream.closed) return;
           this.#bufferBytes -= frame.byteLength;
-          if (sent?.has(id)) continue;
+          if (position <= this.#floor) continue;
           stream.write(frame);
           const wait = drained(stream);
           if (wait !== undefined) await wait;
         }
       }
-    } catch {
-      this.#end('error');
+    } catch (err) {
+      // Trimmed before this client read it: end so that it resumes and learns what was lost.
+      this.#end(err instanceof HistoryGapError ? 'history-gap' : 'error');
       return;
     }
     if (this.#ended !== undefined || stream.closed) return;
     this.#buffer = undefined;
     this.#bufferBytes = 0;
     this.#replaying = false;
-    if (this.#overflowed) this.#end('overflow');
   }
 
   /** Ends the subscriber: closes its stream gracefully (or, before it has one, just ends it). */

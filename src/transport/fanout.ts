@@ -1,7 +1,7 @@
-import type { Update } from './types.js';
+import type { StoredUpdate, Update, UpdateListener } from './types.js';
 
 interface Subscription {
-  readonly listener: (update: Update) => void;
+  readonly listener: UpdateListener;
   active: boolean;
 }
 
@@ -14,7 +14,7 @@ interface Subscription {
 export class Fanout {
   // Copy-on-write, so (un)subscribing during a delivery never disturbs the loop over listeners.
   #subscriptions: readonly Subscription[] = [];
-  #queue: Update[] = [];
+  #queue: StoredUpdate[] = [];
   #delivering = false;
   readonly #onError: (err: unknown) => void;
   #closed = false;
@@ -24,7 +24,7 @@ export class Fanout {
   }
 
   /** Adds a listener; after `close()` it is never called and unsubscribing does nothing. */
-  subscribe(listener: (update: Update) => void): () => void {
+  subscribe(listener: UpdateListener): () => void {
     if (this.#closed) return () => {};
     const subscription: Subscription = { listener, active: true };
     this.#subscriptions = [...this.#subscriptions, subscription];
@@ -35,8 +35,8 @@ export class Fanout {
     };
   }
 
-  emit(update: Update): void {
-    this.#queue.push(update);
+  emit(update: Update, position: number): void {
+    this.#queue.push({ update, position });
     if (this.#delivering) return;
     this.#delivering = true;
     try {
@@ -46,7 +46,7 @@ export class Fanout {
         for (const subscription of this.#subscriptions) {
           if (!subscription.active) continue;
           try {
-            subscription.listener(next);
+            subscription.listener(next.update, next.position);
           } catch (err) {
             this.#report(err);
           }

@@ -8,7 +8,15 @@ import {
   warnListenerError,
 } from './common.js';
 import { Fanout } from './fanout.js';
-import type { ReplayOptions, ReplayResult, Transport, Update } from './types.js';
+import type {
+  HistoryBounds,
+  ReplayOptions,
+  ReplayResult,
+  StoredUpdate,
+  Transport,
+  Update,
+  UpdateListener,
+} from './types.js';
 
 /**
  * Default count bound of the memory transport. History lives on the heap, so the bound is what
@@ -65,10 +73,10 @@ export class MemoryTransport implements Transport {
     this.#entries.push({ seq, at: now, update: stored });
     this.#seqById.set(stored.id, seq);
     while (this.#seqById.size > this.#retention.maxHistory) this.#dropOldest();
-    this.#fanout.emit(stored);
+    this.#fanout.emit(stored, seq);
   }
 
-  subscribe(listener: (update: Update) => void): () => void {
+  subscribe(listener: UpdateListener): () => void {
     return this.#fanout.subscribe(listener);
   }
 
@@ -84,6 +92,36 @@ export class MemoryTransport implements Transport {
       else start = this.#indexOf(seq) + 1;
     }
     return { found, updates: this.#collect(start, limit, options?.filter) };
+  }
+
+  async positionOf(id: string): Promise<number | undefined> {
+    this.#assertOpen();
+    this.#expire(this.#retention.now());
+    return this.#seqById.get(id);
+  }
+
+  async bounds(): Promise<HistoryBounds> {
+    this.#assertOpen();
+    this.#expire(this.#retention.now());
+    const newest = this.#nextSeq - 1;
+    if (this.#head === this.#entries.length) return { oldest: newest + 1, newest };
+    return { oldest: this.#entries[this.#head]!.seq, newest };
+  }
+
+  async read(after: number, until: number, limit: number): Promise<StoredUpdate[]> {
+    this.#assertOpen();
+    this.#expire(this.#retention.now());
+    const out: StoredUpdate[] = [];
+    if (this.#head === this.#entries.length) return out;
+    // Sequences are consecutive from #head, so the first wanted entry is found by arithmetic.
+    const first = this.#entries[this.#head]!.seq;
+    const end = this.#entries.length;
+    for (let i = this.#head + Math.max(0, after + 1 - first); i < end && out.length < limit; i++) {
+      const entry = this.#entries[i]!;
+      if (entry.seq > until) break;
+      out.push({ position: entry.seq, update: entry.update });
+    }
+    return out;
   }
 
   async lastId(): Promise<string | undefined> {

@@ -11,7 +11,15 @@ import {
   warnListenerError,
 } from './common.js';
 import { Fanout } from './fanout.js';
-import type { ReplayOptions, ReplayResult, Transport, Update } from './types.js';
+import type {
+  HistoryBounds,
+  ReplayOptions,
+  ReplayResult,
+  StoredUpdate,
+  Transport,
+  Update,
+  UpdateListener,
+} from './types.js';
 
 /**
  * Default count bound of the SQLite transport. History is on disk, so it can be longer than in
@@ -102,6 +110,8 @@ export class SqliteTransport implements Transport {
   readonly #seqAtOffset: Database.Statement<[number], number>;
   readonly #ageScan: Database.Statement<[number, number], { sequence: number; created_at: number }>;
   readonly #deleteUpTo: Database.Statement<[number]>;
+  readonly #range: Database.Statement<[number, number, number], Row & { sequence: number }>;
+  readonly #lastSequence: Database.Statement<[], number>;
 
   constructor(options: SqliteTransportOptions) {
     this.#retention = resolveRetention(options, DEFAULT_SQLITE_MAX_HISTORY);
@@ -172,6 +182,13 @@ export class SqliteTransport implements Transport {
       'SELECT sequence, created_at FROM updates WHERE sequence > ? ORDER BY sequence LIMIT ?',
     );
     this.#deleteUpTo = db.prepare('DELETE FROM updates WHERE sequence <= ?');
+    this.#range = db.prepare(
+      `SELECT sequence, ${COLUMNS} FROM updates WHERE sequence > ? AND sequence <= ? ORDER BY sequence LIMIT ?`,
+    );
+    // AUTOINCREMENT keeps the last issued sequence here, even once its row has been trimmed.
+    this.#lastSequence = db
+      .prepare<[], number>("SELECT seq FROM sqlite_sequence WHERE name = 'updates'")
+      .pluck();
 
     // One full count at startup; from then on the count is kept here.
     this.#rowCount = db.prepare<[], number>('SELECT count(*) FROM updates').pluck().get() ?? 0;
@@ -209,16 +226,17 @@ export class SqliteTransport implements Transport {
       stored.retry ?? null,
       now,
     ];
+    let result: Database.RunResult;
     try {
       this.#trim(false);
       try {
-        this.#insert.run(...params);
+        result = this.#insert.run(...params);
       } catch (err) {
         // The id may belong to a row that is past the bounds but not yet deleted: that one is no
         // longer retained history, so trim fully and try once more.
         if (!isUniqueViolation(err)) throw err;
         this.#trim(true);
-        this.#insert.run(...params);
+        result = this.#insert.run(...params);
       }
     } catch (err) {
       if (isUniqueViolation(err)) throw new SseHubError('DUPLICATE_ID', update.id);
@@ -227,10 +245,10 @@ export class SqliteTransport implements Transport {
     this.#rowCount++;
     this.#oldestCreatedAt ??= now;
     // The row is committed (autocommit), so listeners never see an update that could be lost.
-    this.#fanout.emit(stored);
+    this.#fanout.emit(stored, Number(result.lastInsertRowid));
   }
 
-  subscribe(listener: (update: Update) => void): () => void {
+  subscribe(listener: UpdateListener): () => void {
     return this.#fanout.subscribe(listener);
   }
 
@@ -266,6 +284,31 @@ export class SqliteTransport implements Transport {
       updates.reverse();
     }
     return { found, updates };
+  }
+
+  async positionOf(id: string): Promise<number | undefined> {
+    this.#assertOpen();
+    this.#trimOrFail();
+    return this.#seqById.get(id);
+  }
+
+  async bounds(): Promise<HistoryBounds> {
+    this.#assertOpen();
+    this.#trimOrFail();
+    const newest = this.#lastSequence.get() ?? 0;
+    const oldest = this.#oldest.get()?.sequence ?? newest + 1;
+    return { oldest, newest };
+  }
+
+  async read(after: number, until: number, limit: number): Promise<StoredUpdate[]> {
+    this.#assertOpen();
+    this.#trimOrFail();
+    const out: StoredUpdate[] = [];
+    if (limit <= 0 || until <= after) return out;
+    for (const row of this.#range.all(after, until, limit)) {
+      out.push({ position: row.sequence, update: toUpdate(row) });
+    }
+    return out;
   }
 
   async lastId(): Promise<string | undefined> {

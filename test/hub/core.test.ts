@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { HistoryReplay } from '../../src/hub/history.js';
+import type { HistoryEntry } from '../../src/hub/history-pages.js';
 import { HubCore } from '../../src/hub/hub-core.js';
+import { LoopSlicer } from '../../src/hub/loop-slicer.js';
 import { MatcherCache } from '../../src/hub/matcher-cache.js';
 import { compileSubscriptionSelector, type SelectorMode } from '../../src/hub/selector.js';
 import { Subscriber } from '../../src/hub/subscriber.js';
 import type { TopicMatcher } from '../../src/hub/types.js';
+import { encodeUpdate } from '../../src/hub/update-frame.js';
 import type { CloseReason, EventStreamApi } from '../../src/stream/types.js';
 import type { Update } from '../../src/transport/types.js';
 import { silentLogger } from '../helpers/hub-server.js';
@@ -55,6 +59,11 @@ class BlockingStream extends RecordingStream {
     if (!this.needsDrain) return Promise.resolve();
     return new Promise((resolve) => this.#waiters.push(resolve));
   }
+  /** Like EventStream: closing wakes a writer waiting for drain. */
+  override close(): void {
+    super.close();
+    for (const resolve of this.#waiters.splice(0)) resolve();
+  }
   /** From now on the socket keeps up: wakes the writer and stops blocking. */
   drain(): void {
     this.write = (frame) => RecordingStream.prototype.write.call(this, frame);
@@ -87,17 +96,53 @@ function update(id: string, topics: string[], extra: Partial<Update> = {}): Upda
   return { id, topics, data: `data of ${id}`, private: false, ...extra };
 }
 
+/**
+ * A core fed as a transport would: every update gets the next position. `sliceMs` 0 makes every
+ * dispatch yield the loop after its first checks (the hub's default slice is 10 ms).
+ */
+class Feed {
+  readonly core: HubCore;
+  position = 0;
+  constructor(sliceMs = 60_000) {
+    this.core = new HubCore(silentLogger(), new LoopSlicer(sliceMs));
+  }
+  dispatch(u: Update): number {
+    this.position++;
+    this.core.dispatch(u, this.position);
+    return this.position;
+  }
+}
+
+/** A replay of `history` (with its positions), as the hub's paged history would hand it over. */
+function replayOf(history: [number, Update][], until?: number): HistoryReplay {
+  const entries: HistoryEntry[] = history.map(([position, u]) => ({
+    position,
+    update: u,
+    frame: undefined,
+  }));
+  const last = entries.length > 0 ? entries[entries.length - 1]!.position : 0;
+  return {
+    plan: { after: 0, until: until ?? last, lastEventId: 'earliest' },
+    async *pages() {
+      // Two entries a page, so tests cross page boundaries.
+      for (let i = 0; i < entries.length; i += 2) yield entries.slice(i, i + 2);
+    },
+    frame: (entry) => (entry.frame ??= encodeUpdate(entry.update)),
+  };
+}
+
 describe('HubCore', () => {
   it('encodes an update once and writes the same Buffer to every subscriber', () => {
-    const core = new HubCore(silentLogger());
+    const feed = new Feed();
+    const core = feed.core;
     const a = subscriber([['https://x/1', 'template']]);
     const b = subscriber([['*', 'template']]);
     const c = subscriber([['https://x/{n}', 'template']]);
     for (const { sub, stream } of [a, b, c]) {
       core.add(sub);
-      sub.start(stream, []);
+      sub.start(stream);
     }
-    core.dispatch(update('u1', ['https://x/1']));
+    feed.dispatch(update('u1', ['https://x/1']));
     assert.equal(a.stream.frames.length, 1);
     assert.equal(a.stream.frames[0], b.stream.frames[0]);
     assert.equal(a.stream.frames[0], c.stream.frames[0]);
@@ -105,7 +150,8 @@ describe('HubCore', () => {
   });
 
   it('indexes exact topics by lookup and scans only patterns', () => {
-    const core = new HubCore(silentLogger());
+    const feed = new Feed();
+    const core = feed.core;
     const subs = [
       subscriber([['https://x/1', 'template']]),
       subscriber([['https://x/1', 'exact']]),
@@ -123,7 +169,8 @@ describe('HubCore', () => {
   });
 
   it('delivers once to a subscriber matched through several topics and selectors', () => {
-    const core = new HubCore(silentLogger());
+    const feed = new Feed();
+    const core = feed.core;
     const s = subscriber([
       ['https://x/1', 'template'],
       ['https://x/2', 'template'],
@@ -131,9 +178,9 @@ describe('HubCore', () => {
       ['*', 'template'],
     ]);
     core.add(s.sub);
-    s.sub.start(s.stream, []);
-    core.dispatch(update('u1', ['https://x/1', 'https://x/2']));
-    core.dispatch(update('u2', ['https://x/2']));
+    s.sub.start(s.stream);
+    feed.dispatch(update('u1', ['https://x/1', 'https://x/2']));
+    feed.dispatch(update('u2', ['https://x/2']));
     assert.deepEqual(
       s.stream.text().map((t) => t.split('\n')[0]),
       ['id: u1', 'id: u2'],
@@ -141,35 +188,48 @@ describe('HubCore', () => {
   });
 
   it('applies the private-update rule on every topic of the update', () => {
-    const core = new HubCore(silentLogger());
+    const feed = new Feed();
+    const core = feed.core;
     const reader = subscriber([['*', 'template']], ['https://x/alt']);
     const stranger = subscriber([['*', 'template']], ['https://y/{n}']);
     for (const { sub, stream } of [reader, stranger]) {
       core.add(sub);
-      sub.start(stream, []);
+      sub.start(stream);
     }
-    core.dispatch(update('p', ['https://x/canonical', 'https://x/alt'], { private: true }));
+    feed.dispatch(update('p', ['https://x/canonical', 'https://x/alt'], { private: true }));
     assert.equal(reader.stream.frames.length, 1);
     assert.equal(stranger.stream.frames.length, 0);
   });
 
-  it('buffers live updates during replay and skips those the history already held', () => {
-    const core = new HubCore(silentLogger());
+  it('buffers live updates during replay and skips those the history already held', async () => {
+    const feed = new Feed();
+    const core = feed.core;
     const s = subscriber([['t', 'template']]);
     core.add(s.sub);
     // Arrive while the history is being read: u2 is in that history too, u3 is not.
-    core.dispatch(update('u2', ['t']));
-    core.dispatch(update('u3', ['t']));
-    s.sub.start(s.stream, [update('u1', ['t']), update('u2', ['t'])]);
-    core.dispatch(update('u4', ['t']));
+    feed.position = 1;
+    feed.dispatch(update('u2', ['t']));
+    feed.dispatch(update('u3', ['t']));
+    await s.sub.start(
+      s.stream,
+      replayOf(
+        [
+          [1, update('u1', ['t'])],
+          [2, update('u2', ['t'])],
+        ],
+        2,
+      ),
+    );
+    feed.dispatch(update('u4', ['t']));
     assert.deepEqual(
       s.stream.text().map((t) => t.split('\n')[0]),
       ['id: u1', 'id: u2', 'id: u3', 'id: u4'],
     );
   });
 
-  it('ends a subscriber whose replay buffer overflows, after sending its history', () => {
-    const core = new HubCore(silentLogger());
+  it('cuts off a subscriber whose replay buffer overflows before its history went out', async () => {
+    const feed = new Feed();
+    const core = feed.core;
     const s = subscriber([['t', 'template']]);
     core.add(s.sub);
     let ended: string | undefined;
@@ -177,34 +237,40 @@ describe('HubCore', () => {
       ended = reason;
       core.delete(s.sub);
     });
-    for (let i = 0; i < 20; i++) core.dispatch(update(`u${i}`, ['t'], { data: 'x'.repeat(100) }));
-    s.sub.start(s.stream, [update('h', ['t'])]);
+    for (let i = 0; i < 20; i++) feed.dispatch(update(`u${i}`, ['t'], { data: 'x'.repeat(100) }));
+    await s.sub.start(s.stream, replayOf([[1, update('h', ['t'])]], 1));
     assert.equal(ended, 'overflow');
     assert.equal(s.stream.closed, true);
     assert.equal(core.size, 0);
-    assert.deepEqual(
-      s.stream.text().map((t) => t.split('\n')[0]),
-      ['id: h'],
-    );
+    // Like a slow live client: cut off at once, it resumes from the last id it received.
+    assert.deepEqual(s.stream.frames, []);
   });
 
   it('paces the replay by the socket, buffering live updates until the history is out', async () => {
-    const core = new HubCore(silentLogger());
+    const feed = new Feed();
+    const core = feed.core;
     const s = subscriber([['t', 'template']]);
     const stream = new BlockingStream();
     core.add(s.sub);
-    const history = [update('h1', ['t']), update('h2', ['t']), update('h3', ['t'])];
+    const history = replayOf([
+      [1, update('h1', ['t'])],
+      [2, update('h2', ['t'])],
+      [3, update('h3', ['t'])],
+    ]);
+    feed.position = 3;
     const replay = s.sub.start(stream, history);
+    // Pages are handed over asynchronously: let the first one arrive.
+    while (stream.frames.length === 0) await new Promise((resolve) => setImmediate(resolve));
     // The socket filled up after the first frame: the replay waits for it.
     assert.deepEqual(stream.ids(), ['h1']);
-    core.dispatch(update('live', ['t']));
+    feed.dispatch(update('live', ['t']));
     assert.deepEqual(stream.ids(), ['h1']);
     assert.equal(s.sub.live, false);
     stream.drain();
     await replay;
     assert.deepEqual(stream.ids(), ['h1', 'h2', 'h3', 'live']);
     assert.equal(s.sub.live, true);
-    core.dispatch(update('after', ['t']));
+    feed.dispatch(update('after', ['t']));
     assert.deepEqual(stream.ids(), ['h1', 'h2', 'h3', 'live', 'after']);
   });
 
@@ -218,23 +284,31 @@ describe('HubCore', () => {
       return false;
     };
     // The second update cannot be encoded: reaching it would throw.
-    await s.sub.start(stream, [update('h1', ['t']), update('bad\nid', ['t'])]);
+    await s.sub.start(
+      stream,
+      replayOf([
+        [1, update('h1', ['t'])],
+        [2, update('bad\nid', ['t'])],
+      ]),
+    );
     assert.equal(stream.frames.length, 1);
     assert.equal(s.sub.ended, true);
   });
 
   it('skips encoding when nobody receives the update', () => {
-    const core = new HubCore(silentLogger());
+    const feed = new Feed();
+    const core = feed.core;
     const s = subscriber([['other', 'template']]);
     core.add(s.sub);
-    s.sub.start(s.stream, []);
+    s.sub.start(s.stream);
     // An update that cannot be encoded would throw if it were encoded.
-    core.dispatch(update('bad\nid', ['t']));
+    feed.dispatch(update('bad\nid', ['t']));
     assert.equal(s.stream.frames.length, 0);
   });
 
   it('queues an update dispatched from inside a delivery, keeping order and uniqueness', () => {
-    const core = new HubCore(silentLogger());
+    const feed = new Feed();
+    const core = feed.core;
     const a = subscriber([
       ['t', 'template'],
       ['*', 'template'],
@@ -245,22 +319,107 @@ describe('HubCore', () => {
     ]);
     for (const { sub, stream } of [a, b]) {
       core.add(sub);
-      sub.start(stream, []);
+      sub.start(stream);
     }
     // As a transport that emits synchronously would when a delivery triggers a publish.
     const write = a.stream.write.bind(a.stream);
     a.stream.write = (frame) => {
       const first = a.stream.frames.length === 0;
       const ok = write(frame);
-      if (first) core.dispatch(update('u2', ['t']));
+      if (first) feed.dispatch(update('u2', ['t']));
       return ok;
     };
-    core.dispatch(update('u1', ['t']));
+    feed.dispatch(update('u1', ['t']));
     for (const { stream } of [a, b]) {
       assert.deepEqual(
         stream.text().map((t) => t.split('\n')[0]),
         ['id: u1', 'id: u2'],
       );
     }
+  });
+});
+
+describe('HubCore: dispatch in slices', () => {
+  const turn = () => new Promise((resolve) => setImmediate(resolve));
+
+  it('yields the loop during a long fan-out, then reaches everyone once and in order', async () => {
+    // A zero slice: every dispatch pauses after its first checks, as a long one would.
+    const feed = new Feed(0);
+    const subs = Array.from({ length: 500 }, () => subscriber([['t', 'template']]));
+    for (const { sub, stream } of subs) {
+      feed.core.add(sub);
+      sub.start(stream);
+    }
+    feed.dispatch(update('u1', ['t']));
+    const reachedAtOnce = subs.filter((s) => s.stream.frames.length === 1).length;
+    assert.ok(reachedAtOnce > 0 && reachedAtOnce < subs.length, `${reachedAtOnce} reached`);
+    // Dispatched while u1 is still on its way: it waits behind u1 for every subscriber.
+    feed.dispatch(update('u2', ['t']));
+    let ioRan = false;
+    setImmediate(() => {
+      ioRan = true;
+    });
+    while (feed.core.backlog.queued > 0 || subs.some((s) => s.stream.frames.length < 2)) {
+      await turn();
+    }
+    assert.ok(ioRan);
+    assert.ok(feed.core.backlog.pauses >= 2, `paused ${feed.core.backlog.pauses} times`);
+    for (const { stream } of subs) {
+      assert.deepEqual(
+        stream.text().map((t) => t.split('\n')[0]),
+        ['id: u1', 'id: u2'],
+      );
+    }
+  });
+
+  it('offers a subscriber that joins mid-dispatch only the updates dispatched after it joined', async () => {
+    const feed = new Feed(0);
+    const early = Array.from({ length: 300 }, () => subscriber([['t', 'template']]));
+    for (const { sub, stream } of early) {
+      feed.core.add(sub);
+      sub.start(stream);
+    }
+    feed.dispatch(update('before', ['t']));
+    const late = subscriber([['t', 'template']]);
+    feed.core.add(late.sub);
+    late.sub.start(late.stream);
+    feed.dispatch(update('after', ['t']));
+    while (early.some((s) => s.stream.frames.length < 2) || late.stream.frames.length < 1) {
+      await turn();
+    }
+    assert.deepEqual(
+      late.stream.text().map((t) => t.split('\n')[0]),
+      ['id: after'],
+    );
+  });
+
+  it('cuts off a replaying subscriber that stops reading once its live buffer overflows', async () => {
+    const feed = new Feed();
+    const s = subscriber([['t', 'template']]);
+    const stream = new BlockingStream();
+    feed.core.add(s.sub);
+    let ended: string | undefined;
+    s.sub.onEnd((reason) => {
+      ended = reason;
+      feed.core.delete(s.sub);
+    });
+    feed.position = 2;
+    const replay = s.sub.start(
+      stream,
+      replayOf([
+        [1, update('h1', ['t'])],
+        [2, update('h2', ['t'])],
+      ]),
+    );
+    while (stream.frames.length === 0) await turn();
+    // The client never drains; live updates pile up past the 1024-byte buffer bound.
+    for (let i = 0; i < 20 && ended === undefined; i++) {
+      feed.dispatch(update(`live${i}`, ['t'], { data: 'x'.repeat(100) }));
+    }
+    assert.equal(ended, 'overflow');
+    assert.equal(stream.closed, true);
+    await replay;
+    assert.deepEqual(stream.ids(), ['h1']);
+    assert.equal(feed.core.size, 0);
   });
 });

@@ -154,18 +154,23 @@ describe('history and resume', () => {
  */
 function lateSnapshotTransport(): Transport {
   const inner = createMemoryTransport({ maxHistory: 1_000_000 });
+  const turns = async () => {
+    for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+  };
+  // Each read answers what the store held when it started, a few turns later.
+  async function late<T>(read: () => Promise<T>): Promise<T> {
+    await turns();
+    const result = await read();
+    await turns();
+    return result;
+  }
   return {
     publish: (update) => inner.publish(update),
     subscribe: (listener) => inner.subscribe(listener),
-    async replay(afterId, options) {
-      const turns = async () => {
-        for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
-      };
-      await turns();
-      const result = await inner.replay(afterId, options);
-      await turns();
-      return result;
-    },
+    replay: (afterId, options) => late(() => inner.replay(afterId, options)),
+    positionOf: (id) => late(() => inner.positionOf(id)),
+    bounds: () => late(() => inner.bounds()),
+    read: (after, until, limit) => late(() => inner.read(after, until, limit)),
     lastId: () => inner.lastId(),
     close: () => inner.close(),
   };

@@ -340,6 +340,73 @@ export function transportConformance(
       });
     });
 
+    describe('positions and paged reads', () => {
+      it('gives every live update its position, increasing in store order', async (t) => {
+        const transport = await open(t);
+        const seen: [string, number][] = [];
+        const unsubscribe = transport.subscribe((u, position) => seen.push([u.id, position]));
+        t.after(unsubscribe);
+        await publishAll(transport, range(5));
+        assert.deepEqual(
+          seen.map(([id]) => id),
+          range(5),
+        );
+        for (let i = 1; i < seen.length; i++) assert.ok(seen[i]![1] > seen[i - 1]![1]);
+        for (const [id, position] of seen) assert.equal(await transport.positionOf(id), position);
+        assert.equal(await transport.positionOf('never-published'), undefined);
+      });
+
+      it('reports the bounds of the retained history', async (t) => {
+        const transport = await open(t, { maxHistory: 3 });
+        const empty = await transport.bounds();
+        assert.ok(empty.oldest > empty.newest, 'empty history');
+        const positions: number[] = [];
+        const unsubscribe = transport.subscribe((_, position) => positions.push(position));
+        t.after(unsubscribe);
+        await publishAll(transport, range(5));
+        const { oldest, newest } = await transport.bounds();
+        assert.equal(newest, positions[4]);
+        assert.equal(oldest, positions[2]);
+        // Positions are never reused: the next update goes past the newest one.
+        await transport.publish(update('next'));
+        assert.ok((await transport.bounds()).newest > newest);
+      });
+
+      it('reads a range of positions in pages, oldest first, up to a limit', async (t) => {
+        const transport = await open(t);
+        await publishAll(transport, range(10));
+        const { oldest, newest } = await transport.bounds();
+        const first = await transport.read(oldest - 1, newest, 4);
+        assert.deepEqual(
+          first.map((s) => s.update),
+          range(4).map((id) => update(id)),
+        );
+        const second = await transport.read(first[3]!.position, newest, 4);
+        assert.deepEqual(
+          second.map((s) => s.update.id),
+          ['u4', 'u5', 'u6', 'u7'],
+        );
+        // `until` is inclusive and bounds the read; nothing past it is returned.
+        const until = second[1]!.position;
+        assert.deepEqual(
+          (await transport.read(first[3]!.position, until, 100)).map((s) => s.update.id),
+          ['u4', 'u5'],
+        );
+        assert.deepEqual(await transport.read(newest, newest + 100, 10), []);
+        assert.deepEqual(await transport.read(oldest - 1, newest, 0), []);
+      });
+
+      it('reads nothing that was trimmed', async (t) => {
+        const transport = await open(t, { maxHistory: 3 });
+        await publishAll(transport, range(6));
+        const all = await transport.read(0, Number.MAX_SAFE_INTEGER, 100);
+        assert.deepEqual(
+          all.map((s) => s.update.id),
+          ['u3', 'u4', 'u5'],
+        );
+      });
+    });
+
     describe('lastId', () => {
       it('is undefined on empty history, then the newest id', async (t) => {
         const transport = await open(t);
@@ -448,6 +515,9 @@ export function transportConformance(
         await rejectsWith(transport.publish(update('b')), 'TRANSPORT_CLOSED');
         await rejectsWith(transport.replay('earliest'), 'TRANSPORT_CLOSED');
         await rejectsWith(transport.lastId(), 'TRANSPORT_CLOSED');
+        await rejectsWith(transport.bounds(), 'TRANSPORT_CLOSED');
+        await rejectsWith(transport.read(0, 10, 10), 'TRANSPORT_CLOSED');
+        await rejectsWith(transport.positionOf('a'), 'TRANSPORT_CLOSED');
         const unsubscribe = transport.subscribe(() => assert.fail('no update after close'));
         unsubscribe();
         assert.deepEqual(ids(c.received), ['a']);

@@ -3,7 +3,7 @@ import { SseHubError } from '../../errors.js';
 import { createEventStream } from '../../stream/adapters/node.js';
 import type { EventStream } from '../../stream/event-stream.js';
 import type { HubContext } from '../context.js';
-import { type History, readHistory } from '../history.js';
+import { type HistoryReplay, pagedReplay, planHistory } from '../history.js';
 import { Subscriber, type SubscriberEndReason } from '../subscriber.js';
 import type { Claims } from '../types.js';
 import { generateUpdateId } from '../update-id.js';
@@ -68,17 +68,19 @@ export async function handleSubscribe(
   });
   core.add(subscriber);
 
-  let history: History | undefined;
+  let history: HistoryReplay | undefined;
   const onEarlyClose = (): void => subscriber.close('client');
   res.on('close', onEarlyClose);
   try {
     if (params.lastEventId !== undefined) {
-      history = await readHistory(
+      const plan = await planHistory(
         options.transport,
-        subscriber,
+        ctx.history,
+        (update) => subscriber.accepts(update),
         params.lastEventId,
         options.maxReplay,
       );
+      history = pagedReplay(ctx.history, plan);
     }
   } catch (err) {
     subscriber.close('error');
@@ -94,7 +96,7 @@ export async function handleSubscribe(
 
   const headers: Record<string, string> = {};
   if (history !== undefined) {
-    const value = headerValue(history.lastEventId);
+    const value = headerValue(history.plan.lastEventId);
     headers['last-event-id'] = value;
     headers['mercure-last-event-id'] = value;
   }
@@ -123,13 +125,13 @@ export async function handleSubscribe(
       selectors: subscriber.selectors.length,
       authenticated: auth.claims !== undefined,
       ...(params.lastEventId !== undefined
-        ? { lastEventId: params.lastEventId, replayed: history?.updates.length ?? 0 }
+        ? { lastEventId: params.lastEventId, replayFrom: history?.plan.lastEventId }
         : {}),
     },
     'stream opened',
   );
   // The replay is paced by the socket; its synchronous part runs now, the rest meanwhile.
-  const replay = subscriber.start(stream, history?.updates ?? []);
+  const replay = subscriber.start(stream, history);
   if (!subscriber.ended) {
     const deadline = deadlineOf(ctx, auth.claims);
     if (deadline !== Number.POSITIVE_INFINITY) {

@@ -1,0 +1,170 @@
+// The hub never holds the event loop for a whole fan-out or a whole reconnect storm: a health
+// check sent while that work runs is answered before it ends. Asserted by the order of events on
+// real sockets, never by the clock.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import http, { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { createHub } from '../../src/hub/create-hub.js';
+import type { HubOptions } from '../../src/hub/options.js';
+import { SqliteTransport } from '../../src/transport/sqlite.js';
+import type { Transport } from '../../src/transport/types.js';
+import { silentLogger, subscribeUrl } from '../helpers/hub-server.js';
+import { listen, openSse, type SseConnection } from '../helpers/sse-client.js';
+
+const TOPIC = 'https://example.com/live';
+
+/** A hub plus the server's cheapest route, `/healthz`, as `ssehub serve` has it. */
+async function startWithHealth(options: HubOptions) {
+  const hub = createHub({ logger: silentLogger(), anonymous: true, ...options });
+  const server = createServer((req, res) => {
+    if (req.url === '/healthz') res.end('ok');
+    else hub.handler(req, res);
+  });
+  const origin = await listen(server);
+  return {
+    hub,
+    origin,
+    url: `${origin}/.well-known/mercure`,
+    async close() {
+      await hub.shutdown();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** Sends GET /healthz on a fresh connection; resolves when the answer arrives. */
+function health(origin: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(`${origin}/healthz`, { agent: false }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      })
+      .on('error', reject);
+  });
+}
+
+/** Opens `n` streams, a few at a time so the listen backlog never overflows. */
+async function openMany(n: number, url: string, headers?: Record<string, string>) {
+  const out: SseConnection[] = [];
+  for (let i = 0; i < n; i += 50) {
+    const batch = Math.min(50, n - i);
+    out.push(
+      ...(await Promise.all(
+        Array.from({ length: batch }, () => openSse(url, headers ? { headers } : {})),
+      )),
+    );
+  }
+  return out;
+}
+
+describe('fan-out shares the event loop', () => {
+  let h: Awaited<ReturnType<typeof startWithHealth>>;
+  let crowd: SseConnection[];
+  let last: SseConnection;
+  before(async () => {
+    // A zero slice makes every fan-out yield after its first few hundred writes.
+    h = await startWithHealth({ loopSliceMs: 0 });
+    crowd = await openMany(600, subscribeUrl(h.url, [TOPIC]));
+    // Pattern selectors are matched after exact ones: this subscriber is reached last.
+    last = await openSse(subscribeUrl(h.url, ['https://example.com/{name}']));
+  });
+  after(() => h.close());
+
+  it('answers a health check sent mid-dispatch before the next publish has reached everyone', async () => {
+    const order: string[] = [];
+    await h.hub.publish({ topics: [TOPIC], data: 'first' });
+    // The first fan-out is under way (paused); a health check and a second publish follow it.
+    const answered = health(h.origin).then((status) => {
+      order.push('health');
+      return status;
+    });
+    await h.hub.publish({ topics: [TOPIC], data: 'second' });
+    const lastGotSecond = last.waitForEvents(2).then(() => order.push('second reached the last'));
+    assert.equal(await answered, 200);
+    await lastGotSecond;
+    assert.deepEqual(order, ['health', 'second reached the last']);
+    // And nobody lost or reordered anything on the way.
+    await Promise.all(crowd.map((c) => c.waitForEvents(2)));
+    for (const c of [...crowd, last]) {
+      assert.deepEqual(
+        c.events.map((e) => e.data),
+        ['first', 'second'],
+      );
+    }
+  });
+});
+
+describe('a reconnect storm shares the event loop and the history reads', () => {
+  const HISTORY = 3000;
+  const RESUMERS = 50;
+  let dir: string;
+  let reads = 0;
+  let h: Awaited<ReturnType<typeof startWithHealth>>;
+  const ids: string[] = [];
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'ssehub-storm-'));
+    const store = new SqliteTransport({ path: join(dir, 'hub.db') });
+    const data = 'x'.repeat(1000);
+    for (let i = 0; i < HISTORY; i++) {
+      const id = `h${i}`;
+      ids.push(id);
+      await store.publish({ id, topics: [TOPIC], data, private: false });
+    }
+    // Counts the store reads the hub makes; everything else goes straight to SQLite.
+    const counting: Transport = {
+      publish: (u) => store.publish(u),
+      subscribe: (l) => store.subscribe(l),
+      replay: (a, o) => store.replay(a, o),
+      positionOf: (id) => store.positionOf(id),
+      bounds: () => store.bounds(),
+      read: (a, u, l) => {
+        reads++;
+        return store.read(a, u, l);
+      },
+      lastId: () => store.lastId(),
+      close: () => store.close(),
+    };
+    h = await startWithHealth({ transport: counting, replayPageSize: 100 });
+  });
+  after(async () => {
+    await h.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('answers a health check while 50 clients resume, and gives each exactly its history', async () => {
+    const order: string[] = [];
+    const url = subscribeUrl(h.url, [TOPIC]);
+    const resumers = await Promise.all(
+      Array.from({ length: RESUMERS }, (_, i) =>
+        // Half from the start, half from the middle of the history.
+        openSse(url, { headers: { 'last-event-id': i % 2 === 0 ? 'earliest' : 'h1499' } }),
+      ),
+    );
+    const answered = health(h.origin).then(() => order.push('health'));
+    const done = Promise.all(
+      resumers.map((c, i) => c.waitForEvents(i % 2 === 0 ? HISTORY : HISTORY - 1500, 60_000)),
+    ).then(() => order.push('all resumed'));
+    await Promise.all([answered, done]);
+    assert.deepEqual(order, ['health', 'all resumed']);
+    resumers.forEach((c, i) => {
+      assert.deepEqual(
+        c.events.map((e) => e.lastEventId),
+        i % 2 === 0 ? ids : ids.slice(1500),
+      );
+      assert.equal(c.headers['last-event-id'], i % 2 === 0 ? 'earliest' : 'h1499');
+      c.close();
+    });
+    // 30 pages of history: shared, each page is read about once, not once per client.
+    const pages = HISTORY / 100;
+    assert.ok(
+      reads <= pages * 3,
+      `${reads} store reads for ${pages} pages and ${RESUMERS} clients`,
+    );
+  });
+});
