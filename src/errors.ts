@@ -26,10 +26,16 @@ export const errorTable = {
   MISSING_TOPIC: { status: 400, message: 'At least one topic is required' },
   INVALID_TOPIC: { status: 400, message: 'A topic or topic selector is invalid' },
   TOO_MANY_TOPICS: { status: 400, message: 'Too many topics in one request' },
+  SELECTOR_TOO_COMPLEX: {
+    status: 400,
+    message:
+      "A topic selector, or a subscription's selectors together, would cost too much to match",
+  },
   INVALID_ID: { status: 400, message: 'The update id is invalid' },
   INVALID_TYPE: { status: 400, message: 'The update type is invalid' },
   RESERVED_TOPIC: { status: 400, message: 'Topics under /.well-known/mercure/ are reserved' },
   INVALID_LAST_EVENT_ID: { status: 400, message: 'The last event id is invalid' },
+  INVALID_ENCODING: { status: 400, message: 'The request contains invalid UTF-8' },
   BODY_TOO_LARGE: { status: 413, message: 'The request body is larger than allowed' },
   UNSUPPORTED_MEDIA_TYPE: {
     status: 415,
@@ -50,6 +56,8 @@ export const errorTable = {
   SHUTTING_DOWN: { status: 503, message: 'The hub is shutting down' },
   TRANSPORT_FAILURE: { status: 503, message: 'The update could not be stored' },
   TRANSPORT_CLOSED: { status: 503, message: 'The transport is closed' },
+  TOO_MANY_CONNECTIONS: { status: 503, message: 'Too many connections, retry later' },
+  STORE_LOCKED: { status: 503, message: 'The history store is held by another process' },
 
   // Client
   HTTP_ERROR: { status: 502, message: 'The server answered with an error status' },

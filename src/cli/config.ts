@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { SseHubError } from '../errors.js';
 import type { HubOptions, JwtKeyOptions } from '../hub/options.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS } from '../server/limits.js';
 import { LOG_LEVELS, type LogLevel, type ServerOptions } from '../server/options.js';
-import { parseTransportUrl } from '../transport/url.js';
+import { checkDurability, parseTransportUrl } from '../transport/url.js';
 import { SERVE_SETTINGS, type ServeSetting } from './serve-settings.js';
 import {
   parseBoolean,
@@ -70,9 +71,27 @@ function read(
       return port;
     }
     case 'integer':
-      return parseNonNegativeInt(text, source);
-    case 'duration':
-      return parseDuration(text, source);
+    case 'duration': {
+      const n =
+        setting.kind === 'integer'
+          ? parseNonNegativeInt(text, source)
+          : parseDuration(text, source);
+      if (setting.positive && n === 0) {
+        throw new SseHubError('INVALID_CONFIG', `${source} must be greater than 0`);
+      }
+      return n;
+    }
+    case 'choice': {
+      const choice = text.trim().toLowerCase();
+      const choices = setting.choices ?? [];
+      if (!choices.includes(choice)) {
+        throw new SseHubError(
+          'INVALID_CONFIG',
+          `${source} must be one of ${choices.join(', ')} (got "${text}")`,
+        );
+      }
+      return choice;
+    }
     case 'bytes':
       return parseBytes(text, source);
     case 'list':
@@ -143,7 +162,15 @@ export function resolveServeConfig(
   const list = (k: string) => v[k] as string[] | undefined;
 
   const transportUrl = str('transport') ?? 'memory:';
-  parseTransportUrl(transportUrl);
+  const transportSpec = parseTransportUrl(transportUrl);
+  const durability = str('durability') as ServerOptions['durability'];
+  if (durability !== undefined && transportSpec.kind !== 'sqlite') {
+    throw new SseHubError(
+      'INVALID_CONFIG',
+      `--durability (SSEHUB_DURABILITY) applies to a sqlite: transport only; the transport is ${transportSpec.kind}:`,
+    );
+  }
+  checkDurability(transportSpec, durability);
 
   const hub: HubOptions = {};
   const algorithms = list('jwtAlgorithms');
@@ -222,6 +249,23 @@ export function resolveServeConfig(
   if (drain !== undefined) server.drainDelayMs = drain;
   const grace = num('shutdownGrace');
   if (grace !== undefined) server.shutdownGraceMs = grace;
+  if (durability !== undefined) server.durability = durability;
+  const serverNumbers: [keyof ServerOptions, number | undefined][] = [
+    ['maxConnections', num('maxConnections')],
+    ['headersTimeoutMs', num('headersTimeout')],
+    ['requestTimeoutMs', num('requestTimeout')],
+    ['keepAliveTimeoutMs', num('keepAliveTimeout')],
+    ['maxLogBufferBytes', num('maxLogBuffer')],
+  ];
+  const serverRecord = server as Record<string, unknown>;
+  for (const [key, value] of serverNumbers) if (value !== undefined) serverRecord[key] = value;
+  const headers = num('headersTimeout');
+  if (headers !== undefined && headers > (num('requestTimeout') ?? DEFAULT_REQUEST_TIMEOUT_MS)) {
+    throw new SseHubError(
+      'INVALID_CONFIG',
+      '--headers-timeout must not exceed --request-timeout (the headers are part of the request)',
+    );
+  }
 
   const config: ServeConfig = { server };
   const cert = str('tlsCert');

@@ -14,6 +14,13 @@ export const processIo: CliIo = {
 };
 
 /**
+ * Output streams whose errors a command handles itself, so the CLI's own EPIPE handler (exit:
+ * the reader is done) stays out of the way. `serve` logs to stdout through a BoundedLogStream,
+ * which stops logging on EPIPE: a server must outlive its log reader.
+ */
+export const selfHandledStreams = new WeakSet<NodeJS.WritableStream>();
+
+/**
  * Raised by a command to stop with a message and an exit status, without a stack trace: the
  * user did something wrong or the hub said no, and the message says what.
  */

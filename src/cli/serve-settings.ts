@@ -6,6 +6,13 @@ import {
   DEFAULT_MAX_STREAM_LIFETIME_MS,
   DEFAULT_MAX_TOPICS_PER_REQUEST,
 } from '../hub/options.js';
+import {
+  DEFAULT_HEADERS_TIMEOUT_MS,
+  DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+} from '../server/limits.js';
+import { DEFAULT_MAX_LOG_BUFFER_BYTES } from '../server/logging.js';
 import { LOG_LEVELS } from '../server/options.js';
 
 const MIB = 1024 * 1024;
@@ -20,7 +27,8 @@ export type Kind =
   | 'duration'
   | 'bytes'
   | 'integer'
-  | 'level';
+  | 'level'
+  | 'choice';
 
 /**
  * One setting of `ssehub serve`: its flag, its environment variables (first set one wins), how it
@@ -40,7 +48,14 @@ export interface ServeSetting {
   readonly description: string;
   /** Default as shown to humans; the value itself is applied by the server or the hub. */
   readonly defaultText?: string;
+  /** For `integer` and `duration`: 0 is refused (a limit of nothing, or no time at all). */
+  readonly positive?: boolean;
+  /** For `choice`: the values accepted. */
+  readonly choices?: readonly string[];
 }
+
+/** Values of `--durability`; see `SqliteTransportOptions.durability`. */
+export const DURABILITIES = ['process', 'power'] as const;
 
 export const SERVE_SETTINGS: readonly ServeSetting[] = [
   {
@@ -85,6 +100,17 @@ export const SERVE_SETTINGS: readonly ServeSetting[] = [
     group: 'Server',
     description: 'history store: memory: (lost on restart) or sqlite:<file> (survives restarts)',
     defaultText: 'memory:',
+  },
+  {
+    key: 'durability',
+    flag: '--durability <mode>',
+    env: ['SSEHUB_DURABILITY'],
+    kind: 'choice',
+    choices: DURABILITIES,
+    group: 'Server',
+    description:
+      'sqlite: only; what an acknowledged publish survives: process (a crash of the process) or power (a power loss; one fsync per publish)',
+    defaultText: 'process',
   },
   {
     key: 'demo',
@@ -305,13 +331,66 @@ export const SERVE_SETTINGS: readonly ServeSetting[] = [
     defaultText: String(DEFAULT_MAX_REPLAY),
   },
   {
+    key: 'maxConnections',
+    flag: '--max-connections <number>',
+    env: ['SSEHUB_MAX_CONNECTIONS'],
+    kind: 'integer',
+    positive: true,
+    group: 'Limits',
+    description:
+      'most client connections open at once; past it new ones get 503 with Retry-After (over TLS they are closed)',
+    defaultText: `${DEFAULT_MAX_CONNECTIONS}, less if the open-file limit is lower`,
+  },
+  {
+    key: 'headersTimeout',
+    flag: '--headers-timeout <duration>',
+    env: ['SSEHUB_HEADERS_TIMEOUT'],
+    kind: 'duration',
+    positive: true,
+    group: 'Limits',
+    description:
+      'time a client has to send its request headers (and, over TLS, to finish the handshake)',
+    defaultText: seconds(DEFAULT_HEADERS_TIMEOUT_MS),
+  },
+  {
+    key: 'requestTimeout',
+    flag: '--request-timeout <duration>',
+    env: ['SSEHUB_REQUEST_TIMEOUT'],
+    kind: 'duration',
+    positive: true,
+    group: 'Limits',
+    description:
+      'time a client has to send a whole request, body included; event streams are not cut',
+    defaultText: seconds(DEFAULT_REQUEST_TIMEOUT_MS),
+  },
+  {
+    key: 'keepAliveTimeout',
+    flag: '--keep-alive-timeout <duration>',
+    env: ['SSEHUB_KEEP_ALIVE_TIMEOUT'],
+    kind: 'duration',
+    positive: true,
+    group: 'Limits',
+    description: 'how long an idle keep-alive connection stays open',
+    defaultText: seconds(DEFAULT_KEEP_ALIVE_TIMEOUT_MS),
+  },
+  {
+    key: 'maxLogBuffer',
+    flag: '--max-log-buffer <size>',
+    env: ['SSEHUB_MAX_LOG_BUFFER'],
+    kind: 'bytes',
+    group: 'Limits',
+    description:
+      'log bytes held while stdout does not take them; past it lines are dropped and counted',
+    defaultText: size(DEFAULT_MAX_LOG_BUFFER_BYTES),
+  },
+  {
     key: 'drainDelay',
     flag: '--drain-delay <duration>',
     env: ['SSEHUB_DRAIN_DELAY'],
     kind: 'duration',
     group: 'Shutdown',
     description:
-      'on SIGTERM, answer /readyz with 503 this long before closing (a second signal skips it)',
+      'on SIGTERM, answer /readyz with 503 this long before closing (a second signal exits at once)',
     defaultText: '0',
   },
   {

@@ -2,10 +2,14 @@ import { readFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import { SseHubError } from '../errors.js';
 import { startServer } from '../server/create-server.js';
-import { createLogger } from '../server/logging.js';
-import { handleSignals } from '../server/shutdown.js';
+import { BoundedLogStream, createLogger } from '../server/logging.js';
+import {
+  DEFAULT_DRAIN_DELAY_MS,
+  DEFAULT_SHUTDOWN_GRACE_MS,
+  handleSignals,
+} from '../server/shutdown.js';
 import { resolveServeConfig, type ServeFlags } from './config.js';
-import type { CliIo } from './io.js';
+import { type CliIo, selfHandledStreams } from './io.js';
 import { SERVE_SETTINGS } from './serve-settings.js';
 
 function readPem(path: string, what: string): Buffer {
@@ -42,14 +46,22 @@ function addSettings(command: Command): void {
 /** Runs `ssehub serve` until SIGTERM/SIGINT. */
 export async function serve(flags: ServeFlags, io: CliIo): Promise<void> {
   const config = resolveServeConfig(flags, io.env);
-  const logger = createLogger(config.server.logLevel);
+  // Never blocks, never buffers without bound, survives EPIPE: see BoundedLogStream.
+  const logStream = new BoundedLogStream(process.stdout, config.server.maxLogBufferBytes);
+  selfHandledStreams.add(process.stdout);
+  const logger = createLogger(config.server.logLevel, logStream);
   const tls = config.tlsFiles
     ? {
         cert: readPem(config.tlsFiles.cert, 'TLS certificate'),
         key: readPem(config.tlsFiles.key, 'TLS key'),
       }
     : undefined;
-  const running = await startServer({ ...config.server, logger, ...(tls ? { tls } : {}) });
+  const running = await startServer({
+    ...config.server,
+    logger,
+    logStream,
+    ...(tls ? { tls } : {}),
+  });
   if (config.devSecret !== undefined) {
     // The generated secret is logged on purpose: it exists only for this process and a developer
     // needs it to mint tokens. A configured secret is never logged.
@@ -60,7 +72,12 @@ export async function serve(flags: ServeFlags, io: CliIo): Promise<void> {
       'No JWT key configured: using a random development secret, and subscribers without a token are allowed. Set SSEHUB_JWT_KEY (or --jwt-key) in production. Mint a token with the "mint" command shown here.',
     );
   }
-  handleSignals(running, logger);
+  handleSignals(running, logger, {
+    flushLogs: (ms) => logStream.settle(ms),
+    shutdownBudgetMs:
+      (config.server.drainDelayMs ?? DEFAULT_DRAIN_DELAY_MS) +
+      (config.server.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS),
+  });
 }
 
 export function registerServe(program: Command, io: CliIo): void {

@@ -1,5 +1,6 @@
 import {
   createServer as createHttpServer,
+  type Server as HttpServer,
   type IncomingMessage,
   type ServerResponse,
 } from 'node:http';
@@ -13,9 +14,11 @@ import { DEFAULT_HUB_PATH } from '../hub/options.js';
 import type { Hub } from '../hub/types.js';
 import type { Transport } from '../transport/types.js';
 import { createTransport } from '../transport/url.js';
+import { createRefuser, RateLimitedWarning } from './connection-limit.js';
 import { createDemoRoutes, type DemoRoutes } from './demo-routes.js';
 import { createHealth } from './health.js';
-import { createLogger, logRequest } from './logging.js';
+import { connectionsCheckingInterval, FD_RESERVE, resolveConnectionLimits } from './limits.js';
+import { BoundedLogStream, createLogger, logRequest } from './logging.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import type { RunningServer, ServerOptions } from './options.js';
 import {
@@ -87,16 +90,30 @@ function baseUrl(host: string | undefined, port: number, secure: boolean): strin
  */
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   checkOptions(options);
-  const logger = options.logger ?? createLogger(options.logLevel ?? 'info');
+  const limits = resolveConnectionLimits(options);
+  let logStream = options.logStream;
+  let logger = options.logger;
+  if (!logger) {
+    logStream = new BoundedLogStream(process.stdout, options.maxLogBufferBytes);
+    logger = createLogger(options.logLevel ?? 'info', logStream);
+  }
+  const log: Logger = logger;
   const hubOptions = options.hub ?? {};
+  if (hubOptions.transport && options.durability !== undefined) {
+    throw new SseHubError(
+      'INVALID_OPTION',
+      'durability applies to a transport URL, not hub.transport',
+    );
+  }
   const transport: Transport =
     hubOptions.transport ??
     (await createTransport(options.transportUrl ?? DEFAULT_TRANSPORT_URL, {
-      onError: (err) => logger.error({ err }, 'transport error'),
+      onError: (err) => log.error({ err }, 'transport error'),
+      ...(options.durability !== undefined ? { durability: options.durability } : {}),
     }));
   let hub: Hub;
   try {
-    hub = createHub({ ...hubOptions, transport, logger: hubOptions.logger ?? logger });
+    hub = createHub({ ...hubOptions, transport, logger: hubOptions.logger ?? log });
   } catch (err) {
     // The transport is ours when we created it: release it (a SQLite file lock) before failing.
     if (!hubOptions.transport) await transport.close().catch(() => {});
@@ -114,21 +131,59 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     shuttingDown: () => shuttingDown,
     ...(options.readyTimeoutMs !== undefined ? { readyTimeoutMs: options.readyTimeoutMs } : {}),
   });
-  const metrics: Metrics | undefined = options.metrics ? createMetrics(hub) : undefined;
+  // Assigned just below; the metrics read it only when scraped.
+  let connections: ConnectionTracker | undefined;
+  const metrics: Metrics | undefined = options.metrics
+    ? createMetrics(hub, {
+        connections: () => connections?.size ?? 0,
+        ...(logStream ? { droppedLogLines: () => logStream.dropped } : {}),
+      })
+    : undefined;
   const demo: DemoRoutes | undefined =
     options.demo === false
       ? undefined
       : createDemoRoutes({
           hub,
           hubPath,
-          logger,
+          logger: log,
           bundlePath: options.browserBundlePath ?? DEFAULT_BROWSER_BUNDLE,
         });
 
-  const server = options.tls
-    ? createSecureServer({ cert: options.tls.cert, key: options.tls.key, allowHTTP1: true })
-    : createHttpServer();
-  const connections = new ConnectionTracker(server);
+  const timeouts = {
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    connectionsCheckingInterval: connectionsCheckingInterval(limits),
+  };
+  let server: HttpServer | Http2SecureServer;
+  if (options.tls) {
+    const secure = createSecureServer({
+      cert: options.tls.cert,
+      key: options.tls.key,
+      allowHTTP1: true,
+      // A client that never finishes its TLS handshake is a slowloris too (Node waits 120 s).
+      handshakeTimeout: limits.headersTimeoutMs,
+    });
+    // The HTTP/1.1 fallback reads these from the server object (not constructor options);
+    // without keepAliveTimeout an idle HTTP/1.1-over-TLS connection would never be closed.
+    Object.assign(secure, timeouts);
+    server = secure;
+  } else {
+    server = createHttpServer(timeouts);
+  }
+  const refusals = new RateLimitedWarning(log, 'connection limit reached: connections refused', {
+    maxConnections: limits.maxConnections,
+  });
+  const refuse = createRefuser({ tls: options.tls !== undefined });
+  const tracker = new ConnectionTracker(server, {
+    maxConnections: limits.maxConnections,
+    refuse(socket) {
+      refusals.record();
+      metrics?.connectionRefused();
+      refuse(socket);
+    },
+  });
+  connections = tracker;
 
   const fixed = new Map<string, Handler>([
     ['/healthz', health.liveness],
@@ -146,8 +201,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     const demoHandler = fixedHandler || path === hubPath ? undefined : demo?.match(path);
     const isHub = !fixedHandler && !demoHandler && (path === hubPath || path.startsWith(hubBelow));
     const name = isHub ? 'hub' : fixedHandler ? path.slice(1) : demoHandler ? 'demo' : 'not_found';
-    connections.track(req, res);
-    logRequest(logger, req, res, name, metrics?.observe);
+    tracker.track(req, res);
+    logRequest(log, req, res, name, metrics?.observe);
     try {
       if (isHub) {
         // A path below `/` that the hub does not serve comes back here.
@@ -160,9 +215,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         return;
       }
       const result = handler(req, res);
-      if (result) result.catch((err: unknown) => failed(res, logger, err));
+      if (result) result.catch((err: unknown) => failed(res, log, err));
     } catch (err) {
-      failed(res, logger, err);
+      failed(res, log, err);
     }
   }
 
@@ -180,7 +235,16 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     await hub.shutdown().catch(() => {});
     throw err;
   });
-  server.on('error', (err) => logger.error({ err }, 'server error'));
+  // Accept failures: EMFILE/ENFILE when out of descriptors (only when libuv's own reserve-fd
+  // trick cannot shed the connection, which then goes unseen), rate-limited like refusals.
+  const acceptErrors = new RateLimitedWarning(log, 'server error: cannot accept connections', {
+    fdLimit: limits.fdLimit,
+    maxConnections: limits.maxConnections,
+  });
+  server.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.syscall === 'accept') acceptErrors.record({ code: err.code });
+    else log.error({ err }, 'server error');
+  });
 
   const port = (server.address() as AddressInfo).port;
   const url = baseUrl(options.host, port, options.tls !== undefined);
@@ -197,8 +261,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         shuttingDown = true;
         shutdown = gracefulShutdown({
           server,
-          connections,
-          logger,
+          connections: tracker,
+          logger: log,
           drainDelayMs: options.drainDelayMs ?? DEFAULT_DRAIN_DELAY_MS,
           graceMs: options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS,
           stopHub: async () => {
@@ -213,9 +277,26 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       shutdown?.skipDrain();
     },
   };
-  logger.info(
-    { url, hub: `${url}${hubPath}`, http2: options.tls !== undefined },
+  log.info(
+    {
+      url,
+      hub: `${url}${hubPath}`,
+      http2: options.tls !== undefined,
+      maxConnections: limits.maxConnections,
+      fdLimit: limits.fdLimit,
+    },
     `ssehub listening on ${url}`,
   );
+  if (limits.exceedsFdLimit) {
+    log.warn(
+      { maxConnections: limits.maxConnections, fdLimit: limits.fdLimit, reserve: FD_RESERVE },
+      'maxConnections plus a reserve for files exceeds the open-file limit: at the limit the kernel refuses connections unlogged; raise the limit (ulimit -n) or lower maxConnections',
+    );
+  } else if (limits.lowered) {
+    log.warn(
+      { maxConnections: limits.maxConnections, fdLimit: limits.fdLimit, reserve: FD_RESERVE },
+      'maxConnections lowered to fit the open-file limit (ulimit -n)',
+    );
+  }
   return running;
 }

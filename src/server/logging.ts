@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Logger, pino } from 'pino';
+import { SseHubError } from '../errors.js';
 import type { LogLevel } from './options.js';
 
 /**
@@ -41,22 +42,131 @@ function isQuietPublish(first: unknown): boolean {
 
 const INFO = 30;
 
-/** The server's logger: JSON lines on stdout, with secrets redacted. */
-export function createLogger(level: LogLevel = 'info'): Logger {
-  return pino({
-    level,
-    base: { name: 'ssehub' },
-    redact: { paths: REDACT, censor: '[redacted]' },
-    hooks: {
-      logMethod(args, method, numericLevel) {
-        if (numericLevel === INFO && isQuietPublish(args[0])) {
-          if (this.isLevelEnabled('debug')) this.debug(...(args as Parameters<Logger['debug']>));
-          return;
-        }
-        method.apply(this, args);
+/**
+ * Log bytes held in memory while stdout does not take them (a stalled log collector, a full
+ * pipe). About 4 000 request lines: enough to ride out a collector's hiccup; past it, lines are
+ * dropped and counted, because the memory of a hub serving streams is worth more than its logs.
+ */
+export const DEFAULT_MAX_LOG_BUFFER_BYTES = 1024 * 1024;
+
+/** What {@link BoundedLogStream} writes to: `process.stdout` or any writable stream. */
+export type LogTarget = NodeJS.WritableStream & { readonly writableLength: number };
+
+/**
+ * Targets that failed, and targets already watched: one 'error' listener per target however many
+ * loggers share it (every server started without a logger writes to the same stdout).
+ */
+const brokenTargets = new WeakSet<LogTarget>();
+const watchedTargets = new WeakSet<LogTarget>();
+
+/**
+ * The destination of the server's logger: writes each line to `target` (stdout) without ever
+ * blocking and without unbounded buffering. pino's own stdout writer retries a blocked write
+ * forever while it buffers without bound, and flushes synchronously on exit, so a log collector
+ * that stops reading made the process grow and then hang on SIGTERM.
+ *
+ * - While more than `maxBufferBytes` wait for the target, new lines are dropped and counted
+ *   (`dropped`); the first line that fits again is preceded by a warning with the count.
+ * - On an error of the target (EPIPE: the reader went away) logging stops for good; the server
+ *   keeps running. Lines are counted as dropped from then on.
+ * - `settle(ms)` waits at most `ms` for what is buffered to be written, for the exit.
+ */
+export class BoundedLogStream {
+  readonly #target: LogTarget;
+  readonly #maxBufferBytes: number;
+  #dropped = 0;
+  #unreported = 0;
+
+  constructor(target: LogTarget, maxBufferBytes = DEFAULT_MAX_LOG_BUFFER_BYTES) {
+    if (!(Number.isSafeInteger(maxBufferBytes) && maxBufferBytes > 0)) {
+      throw new SseHubError('INVALID_OPTION', 'maxLogBufferBytes must be a positive integer');
+    }
+    this.#target = target;
+    this.#maxBufferBytes = maxBufferBytes;
+    if (!watchedTargets.has(target)) {
+      watchedTargets.add(target);
+      target.on('error', () => brokenTargets.add(target));
+    }
+  }
+
+  /** Lines not written since the start: dropped while the target was full, or after it broke. */
+  get dropped(): number {
+    return this.#dropped;
+  }
+
+  /** True once the target failed (EPIPE and the like); nothing is written to it any more. */
+  get broken(): boolean {
+    return brokenTargets.has(this.#target);
+  }
+
+  /** pino calls this with one serialized line (newline included). */
+  write(line: string): boolean {
+    // `writableLength` counts string length for sockets (they do not decode strings), so
+    // compare like with like; for UTF-8 bytes this errs by a constant factor at most.
+    if (this.broken || this.#target.writableLength + line.length > this.#maxBufferBytes) {
+      this.#dropped += 1;
+      this.#unreported += 1;
+      return true;
+    }
+    if (this.#unreported > 0) {
+      const n = this.#unreported;
+      this.#unreported = 0;
+      this.#target.write(
+        `${JSON.stringify({ level: 40, time: Date.now(), name: 'ssehub', dropped: n, msg: 'log output was blocked: lines dropped' })}\n`,
+      );
+    }
+    this.#target.write(line);
+    return true;
+  }
+
+  /** Resolves once the buffered lines are written, the target broke, or `timeoutMs` passed. */
+  settle(timeoutMs: number): Promise<void> {
+    if (this.broken || this.#target.writableLength === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      timer.unref();
+      // Writes complete in order: the callback of an empty write runs after all earlier ones.
+      this.#target.write('', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  /** pino's `logger.flush(cb)`: bounded like {@link settle}. */
+  flush(cb?: (err?: Error) => void): void {
+    void this.settle(FLUSH_TIMEOUT_MS).then(() => cb?.());
+  }
+}
+
+/** Bound of a `logger.flush()` on a {@link BoundedLogStream}. */
+const FLUSH_TIMEOUT_MS = 1_000;
+
+/**
+ * The server's logger: JSON lines, with secrets redacted, written to `stream` (by default a
+ * {@link BoundedLogStream} over stdout, so a stalled stdout never blocks or bloats the process).
+ */
+export function createLogger(
+  level: LogLevel = 'info',
+  stream: { write(line: string): unknown } = new BoundedLogStream(process.stdout),
+): Logger {
+  return pino(
+    {
+      level,
+      base: { name: 'ssehub' },
+      redact: { paths: REDACT, censor: '[redacted]' },
+      hooks: {
+        logMethod(args, method, numericLevel) {
+          if (numericLevel === INFO && isQuietPublish(args[0])) {
+            if (this.isLevelEnabled('debug')) this.debug(...(args as Parameters<Logger['debug']>));
+            return;
+          }
+          method.apply(this, args);
+        },
       },
     },
-  });
+    stream,
+  );
 }
 
 /** The request target without secret query parameters (and without a dangling `?`). */

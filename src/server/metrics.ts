@@ -6,7 +6,15 @@ import type { Hub } from '../hub/types.js';
  * Prometheus metrics of one server. A registry of its own (not prom-client's global one), so that
  * several servers in one process — tests, an app embedding two hubs — do not collide.
  */
-export function createMetrics(hub: Pick<Hub, 'subscriberCount'>) {
+export function createMetrics(
+  hub: Pick<Hub, 'subscriberCount'>,
+  sources: {
+    /** Open client connections (the connection tracker's count). */
+    connections?: () => number;
+    /** Log lines dropped so far because stdout did not take them. */
+    droppedLogLines?: () => number;
+  } = {},
+) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'ssehub_' });
   // Labelled by route name, never by raw path: paths are unbounded, route names are not.
@@ -33,8 +41,42 @@ export function createMetrics(hub: Pick<Hub, 'subscriberCount'>) {
     },
   });
 
+  const { connections, droppedLogLines } = sources;
+  if (connections) {
+    new Gauge({
+      name: 'ssehub_connections',
+      help: 'Open client connections (TCP), streams and keep-alive ones alike',
+      registers: [registry],
+      collect() {
+        this.set(connections());
+      },
+    });
+  }
+  const refused = new Counter({
+    name: 'ssehub_connections_refused_total',
+    help: 'Connections refused because maxConnections were open',
+    registers: [registry],
+  });
+  if (droppedLogLines) {
+    let seen = 0;
+    new Counter({
+      name: 'ssehub_log_lines_dropped_total',
+      help: 'Log lines dropped because stdout did not take them (stalled or closed)',
+      registers: [registry],
+      collect() {
+        const now = droppedLogLines();
+        if (now > seen) this.inc(now - seen);
+        seen = now;
+      },
+    });
+  }
+
   return {
     registry,
+    /** Counts one connection refused at the limit. */
+    connectionRefused(): void {
+      refused.inc();
+    },
     /** Records one finished request. */
     observe(route: string, status: number, durationMs: number): void {
       requests.inc({ route, status: String(status) });

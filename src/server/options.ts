@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { HubOptions } from '../hub/options.js';
+import type { BoundedLogStream } from './logging.js';
 
 /** Log levels the standalone server accepts. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -24,10 +25,50 @@ export interface ServerOptions {
   demo?: boolean;
   /** Serve Prometheus metrics at `/metrics`. Default false: they describe the process to anyone. */
   metrics?: boolean;
+  /**
+   * What an acknowledged publish survives with a `sqlite:` transport: `process` (a crash of this
+   * process; the default) or `power` (a power loss; one fsync per publish). Refused for other
+   * transports. A `durability` in the transport URL must agree.
+   */
+  durability?: 'process' | 'power';
   /** Level of the default logger. Default `info`. */
   logLevel?: LogLevel;
   /** Use this logger instead of creating one. */
   logger?: Logger;
+  /**
+   * The {@link BoundedLogStream} behind `logger`, when it writes through one: `/metrics` then
+   * reports its dropped lines. The default logger always does.
+   */
+  logStream?: BoundedLogStream;
+  /**
+   * Log bytes the default logger holds while stdout does not take them; past it lines are
+   * dropped and counted. Default 1 MiB (`DEFAULT_MAX_LOG_BUFFER_BYTES`).
+   */
+  maxLogBufferBytes?: number;
+  /**
+   * Most client connections open at once; a connection past it is answered `503` with
+   * `Retry-After` and closed (over TLS: closed), with a warning logged at most once a second.
+   * Default 10 000 (`DEFAULT_MAX_CONNECTIONS`), lowered to fit the process's open-file limit
+   * minus a reserve, so the server refuses visibly before the kernel refuses silently.
+   */
+  maxConnections?: number;
+  /**
+   * Time a client has to send the request headers; past it the connection is closed (408).
+   * Default 10 000 (`DEFAULT_HEADERS_TIMEOUT_MS`): stops header-slowloris clients. Over TLS it
+   * also bounds the TLS handshake. At most `requestTimeoutMs`.
+   */
+  headersTimeoutMs?: number;
+  /**
+   * Time a client has to send a whole request, body included (a publish). Default 30 000
+   * (`DEFAULT_REQUEST_TIMEOUT_MS`). Event streams are not cut: their request is complete once
+   * the headers arrived.
+   */
+  requestTimeoutMs?: number;
+  /**
+   * How long an idle keep-alive connection stays open. Default 5 000
+   * (`DEFAULT_KEEP_ALIVE_TIMEOUT_MS`), below load balancers' usual 60 s.
+   */
+  keepAliveTimeoutMs?: number;
   /**
    * After a shutdown starts, how long `/readyz` answers 503 while everything else keeps serving,
    * so that a load balancer stops routing here before connections are refused. Default 0 (a

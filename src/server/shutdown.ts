@@ -21,15 +21,32 @@ export class ConnectionTracker {
   #closing = false;
   #destroying = false;
 
-  constructor(server: HttpServer | Http2SecureServer) {
+  /**
+   * With `maxConnections`, a connection beyond that many open ones goes to `refuse` and never
+   * reaches the HTTP server: the tracker takes over the server's own 'connection' listeners
+   * (node:http's parser, the TLS handshake) and calls them only for admitted sockets. Injecting a
+   * socket by calling them is what `server.emit('connection', socket)` does, which both servers
+   * document.
+   */
+  constructor(
+    server: HttpServer | Http2SecureServer,
+    limit?: { maxConnections: number; refuse: (socket: Socket) => void },
+  ) {
+    const inner = server.listeners('connection') as ((socket: Socket) => void)[];
+    server.removeAllListeners('connection');
     server.on('connection', (socket: Socket) => {
       // One that was still in the accept queue when the grace time ran out.
       if (this.#destroying) {
         socket.destroy();
         return;
       }
+      if (limit && this.#sockets.size >= limit.maxConnections) {
+        limit.refuse(socket);
+        return;
+      }
       this.#sockets.add(socket);
       socket.once('close', () => this.#sockets.delete(socket));
+      for (const listener of inner) listener.call(server, socket);
     });
     server.on('session', (session: ServerHttp2Session) => {
       this.#sessions.add(session);
@@ -71,6 +88,11 @@ export class ConnectionTracker {
     for (const [socket, count] of this.#inflight) if (count === 0) socket.end();
     // GOAWAY: running streams finish, no new ones start.
     for (const session of this.#sessions) session.close();
+  }
+
+  /** Open (admitted) connections. */
+  get size(): number {
+    return this.#sockets.size;
   }
 
   /** Destroys every connection. Returns how many there were. */
@@ -134,39 +156,98 @@ export function gracefulShutdown(steps: ShutdownSteps): { done: Promise<void>; s
 }
 
 /**
- * Turns SIGTERM and SIGINT into a graceful shutdown followed by `exit(0)`. A second signal ends
- * the drain delay early; a third exits at once with status 1 (an operator who insists).
- * Returns the function that removes the handlers.
+ * After a shutdown finished, the longest wait for the last log lines to leave: enough for a
+ * collector that reads to take them, short enough that a stalled one cannot hold the exit.
+ */
+export const FINAL_LOG_FLUSH_MS = 1_000;
+
+/**
+ * Time on top of drain delay + grace after which a shutdown that has still not ended (a hung
+ * transport, a bug) exits anyway with status 1: the process must always end. Covers the final
+ * log flush ({@link FINAL_LOG_FLUSH_MS}) with room to spare.
+ */
+export const SHUTDOWN_BACKSTOP_MARGIN_MS = 5_000;
+
+export interface SignalOptions {
+  /** Default: `process.exit`. */
+  exit?: (code: number) => void;
+  /**
+   * Waits (at most the given time) for pending log output to be written. Default: pino's
+   * `logger.flush()`, not awaited.
+   */
+  flushLogs?: (timeoutMs: number) => Promise<void>;
+  /**
+   * Drain delay + grace time of the server. Past it plus {@link SHUTDOWN_BACKSTOP_MARGIN_MS} the
+   * process exits with status 1 whatever the shutdown is waiting for. Default: no backstop.
+   */
+  shutdownBudgetMs?: number;
+}
+
+/**
+ * Turns SIGTERM and SIGINT into a graceful shutdown followed by `exit(0)`. A second signal exits
+ * at once with status 1: an operator (or a developer pressing Ctrl-C twice) who insists. A
+ * backstop timer exits with status 1 if the graceful shutdown outlives its budget. Log output is
+ * flushed before exiting, but never waited for longer than {@link FINAL_LOG_FLUSH_MS}: a stalled
+ * stdout must not keep the process alive. Returns the function that removes the handlers.
  */
 export function handleSignals(
-  running: Pick<RunningServer, 'close' | 'skipDrain'>,
+  running: Pick<RunningServer, 'close'>,
   logger: Logger,
-  exit: (code: number) => void = (code) => process.exit(code),
+  // A bare function is the `exit` of earlier versions.
+  optionsOrExit: SignalOptions | ((code: number) => void) = {},
 ): () => void {
+  const options = typeof optionsOrExit === 'function' ? { exit: optionsOrExit } : optionsOrExit;
+  const exit = options.exit ?? ((code: number) => process.exit(code));
+  const flushLogs =
+    options.flushLogs ??
+    (() => {
+      logger.flush();
+      return Promise.resolve();
+    });
   let count = 0;
+  let flushing = false;
+  let exited = false;
+  const exitOnce = (code: number) => {
+    if (exited) return;
+    exited = true;
+    exit(code);
+  };
+  /** Exits with `code` once the logs are flushed or `flushMs` passed; 0 exits right away. */
+  const finish = (code: number, flushMs: number) => {
+    if (flushMs <= 0) {
+      exitOnce(code);
+      return;
+    }
+    if (flushing) return;
+    flushing = true;
+    const timeout = new Promise<void>((resolve) => setTimeout(resolve, flushMs).unref());
+    void Promise.race([flushLogs(flushMs).catch(() => {}), timeout]).then(() => exitOnce(code));
+  };
   const onSignal = (signal: NodeJS.Signals) => {
     count += 1;
     if (count === 1) {
       logger.info({ signal }, 'shutting down');
+      if (options.shutdownBudgetMs !== undefined) {
+        const budget = options.shutdownBudgetMs + SHUTDOWN_BACKSTOP_MARGIN_MS;
+        setTimeout(() => {
+          logger.error({ budgetMs: budget }, 'shutdown did not end in time: exiting');
+          finish(1, 0);
+        }, budget).unref();
+      }
       running.close().then(
         () => {
           logger.info('stopped');
-          logger.flush();
-          exit(0);
+          finish(0, FINAL_LOG_FLUSH_MS);
         },
         (err: unknown) => {
           logger.error({ err }, 'shutdown failed');
-          logger.flush();
-          exit(1);
+          finish(1, FINAL_LOG_FLUSH_MS);
         },
       );
-    } else if (count === 2) {
-      logger.info({ signal }, 'second signal: skipping the drain delay');
-      running.skipDrain();
     } else {
-      logger.warn({ signal }, 'third signal: exiting now');
-      logger.flush();
-      exit(1);
+      logger.warn({ signal }, 'second signal: exiting now');
+      // "Now": the line above gets the moment it takes to write, no more.
+      finish(1, 0);
     }
   };
   process.on('SIGTERM', onSignal);

@@ -15,6 +15,11 @@ export interface CreateTransportOptions {
   now?: () => number;
   maxHistory?: number;
   maxHistoryAgeMs?: number;
+  /**
+   * SQLite's `durability` (see `SqliteTransportOptions`), from a setting rather than the URL.
+   * Refused for other transports, and when the URL says otherwise.
+   */
+  durability?: 'process' | 'power';
 }
 
 type Param =
@@ -81,11 +86,33 @@ export async function createTransport(
   options: CreateTransportOptions = {},
 ): Promise<Transport> {
   const spec = parseTransportUrl(url);
+  checkDurability(spec, options.durability);
   switch (spec.kind) {
-    case 'memory':
-      return createMemoryTransport({ ...options, ...spec.options });
+    case 'memory': {
+      const { durability: _unused, ...memoryOptions } = options;
+      return createMemoryTransport({ ...memoryOptions, ...spec.options });
+    }
     case 'sqlite':
       return createSqliteTransport({ ...options, ...spec.options });
+  }
+}
+
+/**
+ * Throws INVALID_CONFIG when a durability setting cannot apply to `spec`: the transport is not
+ * SQLite (memory keeps nothing to make durable), or the URL's own `durability` differs.
+ */
+export function checkDurability(
+  spec: TransportSpec,
+  durability: 'process' | 'power' | undefined,
+): void {
+  if (durability === undefined) return;
+  if (spec.kind !== 'sqlite') {
+    throw invalid(`durability applies to the sqlite: transport only, not ${spec.kind}:`);
+  }
+  if (spec.options.durability !== undefined && spec.options.durability !== durability) {
+    throw invalid(
+      `durability ${durability} conflicts with durability=${spec.options.durability} in the transport URL`,
+    );
   }
 }
 

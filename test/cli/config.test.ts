@@ -150,6 +150,103 @@ describe('resolveServeConfig', () => {
     rejects(() => resolveServeConfig({ host: '' }, {}), /--host is empty/);
   });
 
+  it('--durability / SSEHUB_DURABILITY maps onto the sqlite transport', () => {
+    const flag = resolveServeConfig({ transport: 'sqlite:/tmp/hub.db', durability: 'power' }, {});
+    assert.equal(flag.server.durability, 'power');
+    assert.equal(flag.server.transportUrl, 'sqlite:/tmp/hub.db');
+    const env = resolveServeConfig(
+      {},
+      { SSEHUB_TRANSPORT: 'sqlite:/tmp/hub.db', SSEHUB_DURABILITY: 'Process' },
+    );
+    assert.equal(env.server.durability, 'process');
+    // Agreeing with the URL is fine; unset leaves the transport's own default.
+    const same = resolveServeConfig(
+      { transport: 'sqlite:/tmp/hub.db?durability=power', durability: 'power' },
+      {},
+    );
+    assert.equal(same.server.durability, 'power');
+    assert.equal(
+      resolveServeConfig({ transport: 'sqlite:/tmp/hub.db' }, {}).server.durability,
+      undefined,
+    );
+  });
+
+  it('refuses --durability for a non-sqlite transport, a bad value, or a URL that disagrees', () => {
+    rejects(
+      () => resolveServeConfig({ durability: 'power' }, {}),
+      /--durability \(SSEHUB_DURABILITY\) applies to a sqlite: transport only; the transport is memory:/,
+    );
+    rejects(
+      () => resolveServeConfig({}, { SSEHUB_TRANSPORT: 'memory:', SSEHUB_DURABILITY: 'process' }),
+      /sqlite: transport only/,
+    );
+    rejects(
+      () => resolveServeConfig({ transport: 'sqlite:/tmp/hub.db', durability: 'disk' }, {}),
+      /--durability must be one of process, power \(got "disk"\)/,
+    );
+    rejects(
+      () =>
+        resolveServeConfig(
+          { transport: 'sqlite:/tmp/hub.db?durability=process', durability: 'power' },
+          {},
+        ),
+      /durability power conflicts with durability=process in the transport URL/,
+    );
+  });
+
+  it('maps the connection limits and timeouts', () => {
+    const { server } = resolveServeConfig(
+      {},
+      {
+        SSEHUB_MAX_CONNECTIONS: '500',
+        SSEHUB_HEADERS_TIMEOUT: '5s',
+        SSEHUB_REQUEST_TIMEOUT: '1m',
+        SSEHUB_KEEP_ALIVE_TIMEOUT: '2s',
+        SSEHUB_MAX_LOG_BUFFER: '256kb',
+      },
+    );
+    assert.equal(server.maxConnections, 500);
+    assert.equal(server.headersTimeoutMs, 5_000);
+    assert.equal(server.requestTimeoutMs, 60_000);
+    assert.equal(server.keepAliveTimeoutMs, 2_000);
+    assert.equal(server.maxLogBufferBytes, 256 * 1024);
+    // Unset: the server applies its own defaults.
+    const defaults = resolveServeConfig({}, {}).server;
+    for (const key of [
+      'maxConnections',
+      'headersTimeoutMs',
+      'requestTimeoutMs',
+      'keepAliveTimeoutMs',
+      'maxLogBufferBytes',
+      'durability',
+    ] as const) {
+      assert.equal(defaults[key], undefined, key);
+    }
+  });
+
+  it('refuses a zero limit or timeout, and headers timeout above the request timeout', () => {
+    rejects(
+      () => resolveServeConfig({ maxConnections: '0' }, {}),
+      /--max-connections must be greater than 0/,
+    );
+    rejects(
+      () => resolveServeConfig({}, { SSEHUB_HEADERS_TIMEOUT: '0' }),
+      /SSEHUB_HEADERS_TIMEOUT must be greater than 0/,
+    );
+    rejects(
+      () => resolveServeConfig({ keepAliveTimeout: '0s' }, {}),
+      /--keep-alive-timeout must be greater than 0/,
+    );
+    rejects(
+      () => resolveServeConfig({ headersTimeout: '1m' }, {}),
+      /--headers-timeout must not exceed --request-timeout/,
+    );
+    rejects(
+      () => resolveServeConfig({ headersTimeout: '5s', requestTimeout: '2s' }, {}),
+      /--headers-timeout must not exceed --request-timeout/,
+    );
+  });
+
   it('refuses a configuration where one role has no key', () => {
     rejects(
       () => resolveServeConfig({ subscriberJwtKey: 's' }, {}),

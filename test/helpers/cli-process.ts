@@ -30,7 +30,13 @@ export class CliProcess {
   readonly stdoutLines: string[] = [];
   readonly stderrLines: string[] = [];
   readonly exited: Promise<Exit>;
+  /** Set at 'close': the process ended and its output streams are done. */
   exit: Exit | undefined;
+  /**
+   * Set at 'exit': the process ended, whatever became of its output (a stalled stdout that was
+   * never read to its end holds 'close' back).
+   */
+  processExit: Exit | undefined;
   readonly #waiters = new Waiters(() => `\n--- stdout\n${this.stdout}\n--- stderr\n${this.stderr}`);
 
   constructor(args: string[], env: NodeJS.ProcessEnv = cliEnv()) {
@@ -41,6 +47,10 @@ export class CliProcess {
     });
     this.#collect(this.child.stdout, this.stdoutLines);
     this.#collect(this.child.stderr, this.stderrLines);
+    this.child.once('exit', (code, signal) => {
+      this.processExit = { code, signal };
+      this.#waiters.notify();
+    });
     this.exited = new Promise((resolve) => {
       this.child.once('close', (code, signal) => {
         this.exit = { code, signal };
@@ -105,9 +115,37 @@ export class CliProcess {
     return this.exit as Exit;
   }
 
+  /**
+   * Waits for the process itself to end ('exit'), for tests whose stdout is stalled or closed;
+   * fails if it takes longer than `timeoutMs`.
+   */
+  async waitForProcessExit(timeoutMs = DEFAULT_WAIT_MS): Promise<Exit> {
+    await this.waitFor(() => this.processExit !== undefined, 'the process to exit', timeoutMs);
+    return this.processExit as Exit;
+  }
+
+  /**
+   * Stops reading the child's stdout, like a log collector that stalled: once our side's buffer
+   * and the kernel's are full, the child's writes to stdout no longer complete. Lines already
+   * received stay in `stdoutLines`. After the child exits the rest is discarded, so that
+   * 'close' (and `dispose`) still happen.
+   */
+  stallStdout(): void {
+    const stdout = this.child.stdout;
+    if (!stdout) return;
+    stdout.removeAllListeners('data');
+    stdout.pause();
+    this.child.once('exit', () => stdout.destroy());
+  }
+
+  /** Closes our end of the child's stdout, like `| head` exiting: its writes then fail (EPIPE). */
+  closeStdout(): void {
+    this.child.stdout?.destroy();
+  }
+
   /** Sends a signal if the process still runs. */
   kill(signal: NodeJS.Signals = 'SIGTERM'): void {
-    if (this.exit === undefined && this.child.exitCode === null) this.child.kill(signal);
+    if (this.processExit === undefined && this.child.exitCode === null) this.child.kill(signal);
   }
 
   /** For `after` hooks: SIGKILL if still running, then wait for the exit. */

@@ -285,5 +285,40 @@ describe('startServer shutdown', () => {
   it('rejects invalid options', async () => {
     await assert.rejects(startServer({ port: 70_000 }), /port must be an integer/);
     await assert.rejects(startServer({ shutdownGraceMs: -1 }), /shutdownGraceMs/);
+    await assert.rejects(
+      startServer({ port: 0, durability: 'power', logger: pino({ level: 'silent' }) }),
+      /durability applies to the sqlite: transport only, not memory:/,
+    );
+    await assert.rejects(
+      startServer({
+        port: 0,
+        durability: 'power',
+        transportUrl: 'sqlite::memory:?durability=process',
+        logger: pino({ level: 'silent' }),
+      }),
+      /durability power conflicts with durability=process/,
+    );
+  });
+
+  it('passes durability on to a sqlite: transport', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ssehub-durability-'));
+    const server = await startServer({
+      port: 0,
+      host: '127.0.0.1',
+      demo: false,
+      logger: pino({ level: 'silent' }),
+      transportUrl: `sqlite:${join(dir, 'hub.db')}`,
+      durability: 'power',
+      hub: { jwt: { key: SECRET } },
+    });
+    try {
+      const token = await mintToken({ publish: ['*'] }, { secret: SECRET });
+      const res = await publishForm(server.url, token, { topic: 'https://ex/d', data: 'kept' });
+      assert.equal(res.status, 200);
+      await res.text();
+    } finally {
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,0 +1,97 @@
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import { errorTable } from '../errors.js';
+import { REFUSED_RETRY_AFTER_S } from './limits.js';
+
+const REFUSAL_BODY = `${errorTable.TOO_MANY_CONNECTIONS.message}\n`;
+/** The whole answer to a connection over the limit, written before any request is read. */
+const REFUSAL = Buffer.from(
+  `HTTP/1.1 ${errorTable.TOO_MANY_CONNECTIONS.status} Service Unavailable\r\n` +
+    'Content-Type: text/plain; charset=utf-8\r\n' +
+    `Retry-After: ${REFUSED_RETRY_AFTER_S}\r\n` +
+    'Connection: close\r\n' +
+    `Content-Length: ${Buffer.byteLength(REFUSAL_BODY)}\r\n` +
+    '\r\n' +
+    REFUSAL_BODY,
+);
+
+/**
+ * How long a refused connection may stay open while the client reads its 503. Closing at once
+ * while the client's request is still arriving makes the kernel reset the connection, and a reset
+ * can discard the 503 before the client reads it; so we read and discard for a moment first.
+ */
+const REFUSAL_LINGER_MS = 1_000;
+
+/**
+ * Most refused connections lingering at once. Each holds a file descriptor; in a connection flood
+ * further ones are dropped without an answer rather than eating into the descriptor reserve.
+ */
+const MAX_LINGERING_REFUSALS = 64;
+
+/**
+ * Answers connections over the limit of a plain HTTP/1.1 server with `503`, `Retry-After` and
+ * `Connection: close`. Over TLS no answer is possible without a handshake, the very work the
+ * limit sheds, so those are closed at once (`tls: true`).
+ */
+export function createRefuser(options: { tls: boolean }): (socket: Socket) => void {
+  let lingering = 0;
+  return (socket) => {
+    if (options.tls || lingering >= MAX_LINGERING_REFUSALS) {
+      socket.destroy();
+      return;
+    }
+    lingering += 1;
+    socket.once('close', () => {
+      lingering -= 1;
+    });
+    socket.on('error', () => {});
+    socket.setTimeout(REFUSAL_LINGER_MS, () => socket.destroy());
+    socket.once('end', () => socket.destroy());
+    socket.resume();
+    socket.end(REFUSAL);
+  };
+}
+
+/**
+ * A warning that fires at most once per `intervalMs`: the first occurrence is logged at once,
+ * later ones within the interval are counted and logged together when it ends. A flood of
+ * refused connections then costs one log line a second, not one per connection.
+ */
+export class RateLimitedWarning {
+  readonly #logger: Logger;
+  readonly #message: string;
+  readonly #fields: Record<string, unknown>;
+  readonly #intervalMs: number;
+  #pending = 0;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    logger: Logger,
+    message: string,
+    fields: Record<string, unknown> = {},
+    intervalMs = 1_000,
+  ) {
+    this.#logger = logger;
+    this.#message = message;
+    this.#fields = fields;
+    this.#intervalMs = intervalMs;
+  }
+
+  /** Counts one occurrence; `extra` fields go on the next line logged. */
+  record(extra: Record<string, unknown> = {}): void {
+    this.#pending += 1;
+    if (this.#timer) return;
+    this.#emit(extra);
+  }
+
+  #emit(extra: Record<string, unknown>): void {
+    const count = this.#pending;
+    this.#pending = 0;
+    this.#logger.warn({ ...this.#fields, ...extra, count }, this.#message);
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      if (this.#pending > 0) this.#emit({});
+    }, this.#intervalMs);
+    this.#timer.unref();
+  }
+}
