@@ -144,7 +144,11 @@ export class SqliteTransport implements Transport {
       if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
       db = new Database(options.path, { timeout: busyTimeoutMs });
       // Exclusive before WAL: the lock is then held for the connection's life and SQLite keeps
-      // the WAL index in heap memory instead of a shared -shm file.
+      // the WAL index in heap memory instead of a shared -shm file. WAL would let a second
+      // process share the file, but a second hub would have its own fan-out and never see the
+      // first one's updates live (nor keep count of its rows): entering WAL takes the exclusive
+      // lock now, so a second hub fails here at start-up with STORE_LOCKED, not at a publish.
+      // The wait (busyTimeoutMs) covers a predecessor that is still closing during a restart.
       db.pragma('locking_mode = EXCLUSIVE');
       const mode = db.pragma('journal_mode = WAL', { simple: true });
       if (mode !== 'wal' && options.path !== ':memory:') {
@@ -154,6 +158,7 @@ export class SqliteTransport implements Transport {
       migrate(db);
     } catch (err) {
       db?.close();
+      if (isLocked(err)) throw lockedError(options.path, busyTimeoutMs, err);
       throw toFailure(err, `cannot open ${options.path}`);
     }
     this.#db = db;
@@ -377,7 +382,10 @@ export class SqliteTransport implements Transport {
   }
 }
 
-/** Opens (or creates) a SQLite transport. Throws TRANSPORT_FAILURE when the file cannot be used. */
+/**
+ * Opens (or creates) a SQLite transport. Throws STORE_LOCKED when another process holds the file,
+ * TRANSPORT_FAILURE when it cannot be used otherwise.
+ */
 export function createSqliteTransport(options: SqliteTransportOptions): SqliteTransport {
   return new SqliteTransport(options);
 }
@@ -421,6 +429,24 @@ function toUpdate(row: Row): Update {
 
 function isUniqueViolation(err: unknown): boolean {
   return err instanceof Database.SqliteError && err.code === 'SQLITE_CONSTRAINT_UNIQUE';
+}
+
+/** SQLITE_BUSY or SQLITE_LOCKED (and their extended codes): another connection holds a lock. */
+function isLocked(err: unknown): boolean {
+  return (
+    err instanceof Database.SqliteError &&
+    (err.code.startsWith('SQLITE_BUSY') || err.code.startsWith('SQLITE_LOCKED'))
+  );
+}
+
+function lockedError(path: string, waitedMs: number, cause: unknown): SseHubError {
+  return new SseHubError(
+    'STORE_LOCKED',
+    `${path} is locked by another hub (or another program) using the same file` +
+      `${waitedMs > 0 ? `, still after ${waitedMs} ms` : ''}; give each hub its own file, or ` +
+      'stop the other one',
+    { cause },
+  );
 }
 
 function toFailure(err: unknown, detail: string): SseHubError {

@@ -11,9 +11,19 @@ import {
   type SqliteTransportOptions,
 } from '../../src/transport/sqlite.js';
 import type { Update } from '../../src/transport/types.js';
+import { cliEnv, runCli, startServe } from '../helpers/cli-process.js';
 import { transportConformance } from './conformance.js';
 
 type TestContext = { after(fn: () => unknown): void };
+
+/** STORE_LOCKED whose message names `path` and says another hub may hold it. */
+function isLockedError(path: string): (err: unknown) => boolean {
+  return (err: unknown) =>
+    isSseHubError(err, 'STORE_LOCKED') &&
+    err.message.includes(path) &&
+    /another hub/.test(err.message) &&
+    (err.cause as { code?: string } | undefined)?.code === 'SQLITE_BUSY';
+}
 
 function tempDir(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'ssehub-sqlite-'));
@@ -134,13 +144,51 @@ describe('SqliteTransport', () => {
     const path = join(tempDir(t), 'hub.db');
     const first = open(t, { path });
     await first.publish(update('a'));
-    assert.throws(
-      () => createSqliteTransport({ path, busyTimeoutMs: 0 }),
-      (err: unknown) => isSseHubError(err, 'TRANSPORT_FAILURE') && /locked/.test(err.message),
-    );
+    assert.throws(() => createSqliteTransport({ path, busyTimeoutMs: 0 }), isLockedError(path));
     await first.close();
     const second = open(t, { path, busyTimeoutMs: 0 });
     assert.equal(await second.lastId(), 'a');
+  });
+
+  it('refuses an existing file even while its holder has only read it', async (t) => {
+    const path = join(tempDir(t), 'hub.db');
+    const writer = open(t, { path });
+    await writer.publish(update('a'));
+    await writer.close();
+    // Reopening an existing file writes nothing (schema in place, nothing to trim): the lock
+    // must come from opening, not from a first write.
+    const reader = open(t, { path });
+    assert.equal(await reader.lastId(), 'a');
+    assert.throws(
+      () => createSqliteTransport({ path, busyTimeoutMs: 50 }),
+      (err: unknown) => isLockedError(path)(err) && /still after 50 ms/.test(String(err)),
+    );
+  });
+
+  it('tells a second hub process that another hub holds the file', async (t) => {
+    const path = join(tempDir(t), 'hub.db');
+    const first = await startServe(['--transport', `sqlite:${path}`], cliEnv());
+    t.after(() => first.dispose());
+    // The first hub is a real separate process: its lock is an OS file lock, not shared state.
+    assert.throws(() => createSqliteTransport({ path, busyTimeoutMs: 0 }), isLockedError(path));
+    const second = await runCli(
+      [
+        'serve',
+        '--port',
+        '0',
+        '--host',
+        '127.0.0.1',
+        '--transport',
+        `sqlite:${path}?busyTimeoutMs=0`,
+      ],
+      cliEnv(),
+    );
+    assert.notEqual(second.code, 0);
+    const output = second.stdout + second.stderr;
+    assert.ok(output.includes(path), output);
+    assert.match(output, /held by another process/);
+    assert.match(output, /another hub/);
+    assert.doesNotMatch(output, /could not be stored/);
   });
 
   it('refuses a database written by a newer schema version', async (t) => {

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { SseHubError } from '../../errors.js';
+import { checkWellFormed, parseFormBytes, parseFormText } from './form-decoding.js';
 
 const FORM_TYPE = 'application/x-www-form-urlencoded';
 
@@ -12,18 +13,22 @@ export function isFormContentType(req: IncomingMessage): boolean {
 }
 
 // A framework may have parsed the body already (Express's urlencoded(), Koa's bodyparser); then
-// the stream is drained and the fields are on `req.body`.
+// the stream is drained and the fields are on `req.body`. Raw bytes and text are parsed strictly;
+// for fields a framework decoded, only a lone surrogate is still detectable (any U+FFFD it put in
+// for invalid bytes can no longer be told from a real one).
 function alreadyParsed(req: IncomingMessage): URLSearchParams | undefined {
   if (!req.readableEnded) return undefined;
   const body = (req as IncomingMessage & { body?: unknown }).body;
-  if (typeof body === 'string') return new URLSearchParams(body);
+  if (typeof body === 'string') return parseFormText(body);
   if (body === null || typeof body !== 'object' || Buffer.isBuffer(body)) {
-    return Buffer.isBuffer(body) ? new URLSearchParams(body.toString('utf8')) : undefined;
+    return Buffer.isBuffer(body) ? parseFormBytes(body) : undefined;
   }
   const form = new URLSearchParams();
   for (const [name, value] of Object.entries(body)) {
     const values: unknown[] = Array.isArray(value) ? value : [value];
-    for (const v of values) if (typeof v === 'string') form.append(name, v);
+    for (const v of values) {
+      if (typeof v === 'string') form.append(checkWellFormed(name), checkWellFormed(v));
+    }
   }
   return form;
 }
@@ -32,6 +37,7 @@ function alreadyParsed(req: IncomingMessage): URLSearchParams | undefined {
  * Reads a form-encoded body of at most `maxBytes`. Throws UNSUPPORTED_MEDIA_TYPE for another
  * content type and BODY_TOO_LARGE as soon as the declared or received size passes the limit; it
  * then stops reading (the caller answers with `Connection: close`, so the rest is never read).
+ * Throws INVALID_ENCODING when a name or value is not valid UTF-8 (see form-decoding.ts).
  */
 export function readFormBody(req: IncomingMessage, maxBytes: number): Promise<URLSearchParams> {
   if (!isFormContentType(req)) return Promise.reject(new SseHubError('UNSUPPORTED_MEDIA_TYPE'));
@@ -62,7 +68,11 @@ export function readFormBody(req: IncomingMessage, maxBytes: number): Promise<UR
     };
     const onEnd = (): void => {
       cleanup();
-      resolve(new URLSearchParams(Buffer.concat(chunks, size).toString('utf8')));
+      try {
+        resolve(parseFormBytes(Buffer.concat(chunks, size)));
+      } catch (err) {
+        reject(err);
+      }
     };
     const onError = (err: Error): void => {
       cleanup();

@@ -4,6 +4,7 @@ import type { HubContext } from '../context.js';
 import type { Hub } from '../types.js';
 import { applyCors, setPreflightHeaders } from './cors.js';
 import { sendError } from './error-response.js';
+import { parseQuery } from './form-decoding.js';
 import { handlePublish } from './publish-handler.js';
 import { handleSubscribe } from './subscribe-handler.js';
 import { handleSubscriptions } from './subscriptions-handler.js';
@@ -84,17 +85,24 @@ export function createRequestHandler(ctx: HubContext): Hub['handler'] {
       sendError(res, new SseHubError('NOT_FOUND'), logger);
       return;
     }
-    const params = new URLSearchParams(query);
-    let work: Promise<void>;
-    if (route === 'hub' && method === 'GET') work = handleSubscribe(ctx, req, res, params);
-    else if (route === 'hub' && method === 'POST') work = handlePublish(ctx, req, res, params);
+    let handle: (params: URLSearchParams) => Promise<void>;
+    if (route === 'hub' && method === 'GET') handle = (q) => handleSubscribe(ctx, req, res, q);
+    else if (route === 'hub' && method === 'POST') handle = (q) => handlePublish(ctx, req, res, q);
     else if (route === 'subscriptions' && method === 'GET') {
-      work = handleSubscriptions(ctx, req, res, params, rest);
+      handle = (q) => handleSubscriptions(ctx, req, res, q, rest);
     } else {
       sendError(res, new SseHubError('METHOD_NOT_ALLOWED', method), logger, {
         Allow: ALLOW[route],
       });
       return;
+    }
+    let work: Promise<void>;
+    try {
+      // Strict: invalid UTF-8 in a query name or value is a 400 (INVALID_ENCODING), never U+FFFD.
+      // It throws synchronously, outside the handler's promise, so it joins the same error path.
+      work = handle(parseQuery(query));
+    } catch (err) {
+      work = Promise.reject(err);
     }
     work.catch((err: unknown) => sendError(res, err, logger));
   };

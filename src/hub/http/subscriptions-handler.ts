@@ -4,13 +4,13 @@ import type { HubContext } from '../context.js';
 import { EARLIEST } from '../history.js';
 import { MERCURE_CONTEXT, subscriptionTopic } from '../subscriptions.js';
 import { authenticate } from './authenticate.js';
+import { decodeComponent, hasMalformedEscape } from './form-decoding.js';
 
+// A malformed escape names no topic (404, as before); well-formed escapes of invalid UTF-8 are the
+// same 400 INVALID_ENCODING as in a query or a form. `+` is literal in a path.
 function decodeSegment(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    throw new SseHubError('NOT_FOUND', 'malformed percent-encoding');
-  }
+  if (hasMalformedEscape(segment)) throw new SseHubError('NOT_FOUND', 'malformed percent-encoding');
+  return decodeComponent(segment, false);
 }
 
 /**
