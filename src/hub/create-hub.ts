@@ -96,6 +96,14 @@ export function createHub(options: HubOptions = {}): Hub {
     get subscriberCount() {
       return core.size;
     },
+    get stats() {
+      const { queued, pauses } = core.backlog;
+      return {
+        dispatchBacklog: queued,
+        dispatchPauses: pauses,
+        historyCacheBytes: history.cachedBytes,
+      };
+    },
     get accepting() {
       return accepting;
     },

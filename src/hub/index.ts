@@ -56,6 +56,7 @@ export type {
   Authorizer,
   Claims,
   Hub,
+  HubStats,
   PublishInput,
   SelectorSyntax,
   TokenRole,

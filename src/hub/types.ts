@@ -54,6 +54,16 @@ export interface PublishInput {
  * A running hub: the pub/sub core plus its Mercure HTTP surface. Created by `createHub(options)`
  * (src/hub/create-hub.ts); `HubOptions` lives in src/hub/options.ts.
  */
+/** What the hub's work looks like right now (see `Hub.stats`). */
+export interface HubStats {
+  /** Updates waiting for fan-out behind the one under way. */
+  readonly dispatchBacklog: number;
+  /** Times a fan-out paused to let pending I/O run, since start. */
+  readonly dispatchPauses: number;
+  /** Estimated bytes of history pages kept for replays to share. */
+  readonly historyCacheBytes: number;
+}
+
 export interface Hub {
   /**
    * Node request handler for `/.well-known/mercure` and below. Requests for other paths go to
@@ -70,6 +80,8 @@ export interface Hub {
   publish(input: PublishInput): Promise<string>;
   /** Number of open subscriber streams on this node. */
   readonly subscriberCount: number;
+  /** Figures about the hub's own work, for metrics. */
+  readonly stats: HubStats;
   /** True while the hub accepts requests (false once shutdown began). */
   readonly accepting: boolean;
   /**

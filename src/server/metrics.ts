@@ -7,7 +7,7 @@ import type { Hub } from '../hub/types.js';
  * several servers in one process — tests, an app embedding two hubs — do not collide.
  */
 export function createMetrics(
-  hub: Pick<Hub, 'subscriberCount'>,
+  hub: Pick<Hub, 'subscriberCount' | 'stats'>,
   sources: {
     /** Open client connections (the connection tracker's count). */
     connections?: () => number;
@@ -38,6 +38,34 @@ export function createMetrics(
     registers: [registry],
     collect() {
       this.set(hub.subscriberCount);
+    },
+  });
+
+  new Gauge({
+    name: 'ssehub_dispatch_backlog',
+    help: 'Updates waiting for fan-out behind the one under way',
+    registers: [registry],
+    collect() {
+      this.set(hub.stats.dispatchBacklog);
+    },
+  });
+  let pausesSeen = 0;
+  new Counter({
+    name: 'ssehub_dispatch_pauses_total',
+    help: 'Times a fan-out paused to let pending I/O (health checks, publishes) run first',
+    registers: [registry],
+    collect() {
+      const now = hub.stats.dispatchPauses;
+      if (now > pausesSeen) this.inc(now - pausesSeen);
+      pausesSeen = now;
+    },
+  });
+  new Gauge({
+    name: 'ssehub_history_cache_bytes',
+    help: 'Estimated bytes of history pages kept for concurrent replays to share',
+    registers: [registry],
+    collect() {
+      this.set(hub.stats.historyCacheBytes);
     },
   });
 

@@ -88,6 +88,7 @@ describe('fan-out shares the event loop', () => {
     assert.equal(await answered, 200);
     await lastGotSecond;
     assert.deepEqual(order, ['health', 'second reached the last']);
+    assert.ok(h.hub.stats.dispatchPauses > 0, 'the fan-out paused');
     // And nobody lost or reordered anything on the way.
     await Promise.all(crowd.map((c) => c.waitForEvents(2)));
     for (const c of [...crowd, last]) {
@@ -152,6 +153,7 @@ describe('a reconnect storm shares the event loop and the history reads', () => 
     ).then(() => order.push('all resumed'));
     await Promise.all([answered, done]);
     assert.deepEqual(order, ['health', 'all resumed']);
+    assert.ok(h.hub.stats.historyCacheBytes > 0, 'pages were cached');
     resumers.forEach((c, i) => {
       assert.deepEqual(
         c.events.map((e) => e.lastEventId),

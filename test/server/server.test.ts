@@ -143,6 +143,9 @@ describe('startServer', () => {
     const body = await res.text();
     assert.match(body, /ssehub_http_requests_total\{route="healthz",status="200"\} \d+/);
     assert.match(body, /^ssehub_subscribers \d+$/m);
+    assert.match(body, /^ssehub_dispatch_backlog \d+$/m);
+    assert.match(body, /^ssehub_dispatch_pauses_total \d+$/m);
+    assert.match(body, /^ssehub_history_cache_bytes \d+$/m);
     assert.match(body, /ssehub_process_cpu_user_seconds_total/);
   });
 
