@@ -51,6 +51,12 @@ export interface AuthorizerOptions extends KeySource {
   maxSelectors?: number;
   /** The hub's URL, the base of relative URL-pattern selectors in tokens. */
   baseURL?: string;
+  /**
+   * Budget of one template or URL pattern in a token (automaton states + ε-edges); a token with
+   * a selector over it is INVALID_TOKEN. Default DEFAULT_MAX_SELECTOR_COST (the hub passes its
+   * `maxSelectorCost`).
+   */
+  maxSelectorCost?: number;
   /** Fetch limits when a JWKS URL is used. */
   jwks?: JwksOptions;
 }
@@ -62,6 +68,14 @@ function nonNegative(value: number | undefined, fallback: number, name: string):
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
     throw new SseHubError('INVALID_CONFIG', `${name} must be a non-negative number`);
+  }
+  return value;
+}
+
+function positive(value: number | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new SseHubError('INVALID_CONFIG', `${name} must be a positive integer`);
   }
   return value;
 }
@@ -110,6 +124,7 @@ export function createAuthorizer(options: AuthorizerOptions): Authorizer {
     DEFAULT_MAX_TOKEN_SELECTORS,
     'maxSelectors',
   );
+  const maxSelectorCost = positive(options.maxSelectorCost, 'maxSelectorCost');
   const jwks = options.jwks ?? {};
   const shared = hasKey(options) ? options : undefined;
   const sources: Record<TokenRole, KeySource | undefined> = {
@@ -173,7 +188,12 @@ export function createAuthorizer(options: AuthorizerOptions): Authorizer {
         const code = err instanceof errors.JWTExpired ? 'TOKEN_EXPIRED' : 'INVALID_TOKEN';
         throw new SseHubError(code, scrub(`${role} token: ${describe(err)}`, token));
       }
-      return claimsFromPayload(payload, { maxSelectors, baseURL: options.baseURL });
+      // Only now, with the signature verified, are the token's selectors compiled.
+      return claimsFromPayload(payload, {
+        maxSelectors,
+        baseURL: options.baseURL,
+        maxSelectorCost,
+      });
     },
   };
 }

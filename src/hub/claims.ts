@@ -37,6 +37,11 @@ export interface ClaimsOptions {
   maxSelectors: number;
   /** The hub's URL, for relative URL-pattern selectors. */
   baseURL?: string;
+  /**
+   * Budget of one template or URL pattern (automaton states + ε-edges, see nfa.ts); default
+   * DEFAULT_MAX_SELECTOR_COST. A selector over it rejects the whole token (see `Reader.compile`).
+   */
+  maxSelectorCost?: number;
 }
 
 const invalid = (detail: string) => new SseHubError('INVALID_TOKEN', detail);
@@ -75,10 +80,20 @@ class Reader {
       throw invalid(`the token carries more than ${this.options.maxSelectors} topic selectors`);
     }
     try {
-      return compileSelector(source, kind, { baseURL: this.options.baseURL });
+      return compileSelector(source, kind, {
+        baseURL: this.options.baseURL,
+        maxCost: this.options.maxSelectorCost,
+      });
     } catch (err) {
       if (isSseHubError(err, 'INVALID_TOPIC')) {
         throw invalid(`the token carries an invalid topic selector: ${err.detail ?? ''}`);
+      }
+      // Refused, not skipped: dropping a selector would grant less than the issuer wrote, and
+      // silently (a publish or a private update failing later, far from the cause), and the
+      // draft already rejects a whole token for one malformed entry. The issuer is trusted, so
+      // an over-budget selector is a mistake to surface, and the 401 costs nothing to retry.
+      if (isSseHubError(err, 'SELECTOR_TOO_COMPLEX')) {
+        throw invalid(`the token carries a topic selector over budget: ${err.detail ?? ''}`);
       }
       throw err;
     }

@@ -74,7 +74,7 @@ export function createHub(options: HubOptions = {}): Hub {
     options: opts,
     core,
     history,
-    matchers: new MatcherCache(opts.publicUrl),
+    matchers: new MatcherCache(opts.publicUrl, opts.maxSelectorCost),
     deadlines,
     tokens: new VerifiedTokenCache(opts.tokenCacheSize, opts.tokenCacheTtlMs),
     registry,

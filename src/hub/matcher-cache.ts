@@ -1,5 +1,10 @@
 import { SseHubError } from '../errors.js';
-import { compileSelector, type MatcherKind } from './topic-selector.js';
+import {
+  type CompiledSelector,
+  compileSelector,
+  DEFAULT_MAX_SELECTOR_COST,
+  type MatcherKind,
+} from './topic-selector.js';
 import type { Claims, TopicMatcher } from './types.js';
 
 /**
@@ -9,15 +14,21 @@ import type { Claims, TopicMatcher } from './types.js';
  * distinct selector, not once per use.
  */
 export class MatcherCache {
-  readonly #options: { baseURL: string };
+  readonly #options: { baseURL: string; maxCost: number };
 
-  constructor(baseURL: string) {
-    this.#options = { baseURL };
+  /** `maxSelectorCost`: the budget of one compiled selector (the hub's `maxSelectorCost`). */
+  constructor(baseURL: string, maxSelectorCost: number = DEFAULT_MAX_SELECTOR_COST) {
+    this.#options = { baseURL, maxCost: maxSelectorCost };
   }
 
-  /** The compiled matcher of `source`; throws INVALID_TOPIC when it does not compile. */
-  get(source: string, kind: MatcherKind): TopicMatcher {
-    return compileSelector(source, kind, this.#options);
+  /**
+   * The compiled matcher of `source`; throws INVALID_TOPIC when it does not compile, and
+   * SELECTOR_TOO_COMPLEX past `maxCost` (default: the budget given to the constructor).
+   */
+  get(source: string, kind: MatcherKind, maxCost?: number): CompiledSelector {
+    const options =
+      maxCost === undefined ? this.#options : { baseURL: this.#options.baseURL, maxCost };
+    return compileSelector(source, kind, options);
   }
 
   /** The matchers of `sources` (e.g. a token's claims), in order. */

@@ -1,24 +1,81 @@
 /**
  * A tiny Thompson NFA: topic selectors (RFC 6570 templates, URL patterns) compile to it so that
- * matching costs O(topic length × pattern size) whatever the pattern. Subscribers choose their
+ * matching costs O(topic length × automaton cost) whatever the pattern. Subscribers choose their
  * selectors, and a backtracking engine (JavaScript's RegExp) lets a crafted selector such as
- * `{a}{b}{c}{d}x` or `/:a{-:b}*x` burn seconds of CPU on every published update.
+ * `{a}{b}{c}{d}x` or `/:a{-:b}*x` burn seconds of CPU on every published update. Linear is not
+ * enough on its own: the automaton's cost (states + ε-edges) is the factor, so it is measured
+ * while building and bounded by a budget (see DEFAULT_MAX_NFA_COST).
  */
 
-/** Tests one code point. */
-export type CharTest = (cp: number) => boolean;
+/**
+ * A set of code points: sorted, disjoint, non-adjacent inclusive ranges `[lo0, hi0, lo1, hi1, …]`.
+ * Every character test is one, so the automaton tests a character with a bitmap lookup (ASCII)
+ * or a short range search, never a call: this is the hub's inner loop for pattern selectors.
+ */
+export type CharSet = readonly number[];
+
+export const MAX_CODE_POINT = 0x10ffff;
+/** Every code point. */
+export const ANY: CharSet = Object.freeze([0, MAX_CODE_POINT]);
+
+/** The set of the given inclusive ranges, in any order, overlapping or not. */
+export function charSet(pairs: readonly (readonly [number, number])[]): CharSet {
+  const sorted = [...pairs].filter(([lo, hi]) => lo <= hi).sort((a, b) => a[0] - b[0]);
+  const out: number[] = [];
+  for (const [lo, hi] of sorted) {
+    if (out.length > 0 && lo <= out[out.length - 1]! + 1) {
+      out[out.length - 1] = Math.max(out[out.length - 1]!, hi);
+    } else out.push(lo, hi);
+  }
+  return out;
+}
+
+/** The pairs of `set`, to combine sets with `charSet`. */
+export function rangesOf(set: CharSet): [number, number][] {
+  const out: [number, number][] = [];
+  for (let i = 0; i < set.length; i += 2) out.push([set[i]!, set[i + 1]!]);
+  return out;
+}
+
+export const union = (...sets: CharSet[]): CharSet => charSet(sets.flatMap(rangesOf));
+
+/** Every code point not in `set`. */
+export function complement(set: CharSet): CharSet {
+  const out: number[] = [];
+  let next = 0;
+  for (let i = 0; i < set.length; i += 2) {
+    if (set[i]! > next) out.push(next, set[i]! - 1);
+    next = set[i + 1]! + 1;
+  }
+  if (next <= MAX_CODE_POINT) out.push(next, MAX_CODE_POINT);
+  return out;
+}
+
+/** The code points of `text`. */
+export const charsOf = (text: string): CharSet =>
+  charSet([...text].map((c) => [c.codePointAt(0)!, c.codePointAt(0)!] as const));
+
+/** True when `cp` is in `set` (for tests and compile-time checks; the automaton inlines this). */
+export function inSet(set: CharSet, cp: number): boolean {
+  for (let i = 0; i < set.length; i += 2) {
+    if (cp < set[i]!) return false;
+    if (cp <= set[i + 1]!) return true;
+  }
+  return false;
+}
 
 /** A regular language, built by the selector compilers and turned into an automaton by `Nfa`. */
 export type Node =
-  | { readonly t: 'char'; readonly test: CharTest }
+  | { readonly t: 'char'; readonly set: CharSet }
   | { readonly t: 'seq'; readonly items: readonly Node[] }
   | { readonly t: 'alt'; readonly items: readonly Node[] }
   /** `item` repeated min..max times (max = Infinity for unbounded). */
   | { readonly t: 'rep'; readonly item: Node; readonly min: number; readonly max: number }
   /**
    * `first` then a non-empty, in-order subsequence of `items` separated by `sep` — or nothing.
-   * This is an RFC 6570 expression (undefined variables are skipped); built as a graph it stays
-   * O(items²) instead of the exponential tree of all subsequences.
+   * This is an RFC 6570 expression (undefined variables are skipped); built as a chain of skip
+   * states it stays O(items), instead of the exponential tree of all subsequences or the
+   * O(items²) edges of linking each item to every later one.
    */
   | {
       readonly t: 'sublist';
@@ -28,21 +85,27 @@ export type Node =
     };
 
 /**
- * Most states one compiled selector may have (a literal character costs 2, `{0,100}` copies its
- * item 100 times). Matching walks only the states active at each character, so this mostly bounds
- * compile time and memory: about 30 bytes a state once built.
+ * The cost of an automaton: its states plus its ε-edges (plus a few units for a character class
+ * with many non-ASCII ranges, which takes a binary search). `matches` visits each state and
+ * follows each ε-edge at most once per input character, so cost × input length bounds the work of
+ * one match, whatever the pattern; cost is also what the automaton weighs in memory (about 20
+ * bytes a unit). This default is the compiler's own bound; the hub's budgets (maxSelectorCost,
+ * maxSubscriberSelectorCost) are what keep matching work small.
  */
-export const MAX_NFA_STATES = 16_384;
+export const DEFAULT_MAX_NFA_COST = 16_384;
 
-/** Thrown by the builder when a pattern passes MAX_NFA_STATES; callers turn it into their error. */
+/**
+ * Thrown by the builder as soon as the automaton's cost passes its budget, before the rest is
+ * built; callers turn it into their error. `budget` says which limit was hit.
+ */
 export class PatternTooComplexError extends Error {
-  constructor() {
-    super(`the pattern needs more than ${MAX_NFA_STATES} automaton states`);
+  constructor(readonly budget: number) {
+    super(`the pattern costs more than ${budget} (automaton states + ε-edges)`);
     this.name = 'PatternTooComplexError';
   }
 }
 
-export const char = (test: CharTest): Node => ({ t: 'char', test });
+export const char = (set: CharSet): Node => ({ t: 'char', set });
 export const seq = (...items: Node[]): Node => ({ t: 'seq', items });
 export const alt = (...items: Node[]): Node => ({ t: 'alt', items });
 export const rep = (item: Node, min: number, max: number): Node => ({ t: 'rep', item, min, max });
@@ -50,20 +113,20 @@ export const opt = (item: Node): Node => rep(item, 0, 1);
 export const EMPTY: Node = seq();
 
 /**
- * Equality tests shared per code point, so a long literal does not allocate one closure per
- * character. Bounded: past it, tests are created fresh (correct, just not shared).
+ * One-point sets shared per code point, so that a long literal does not allocate a set per
+ * character and the automaton's class table stays small. Bounded: past it, sets are created fresh.
  */
 const EQ_CACHE_SIZE = 1024;
-const eqCache = new Map<number, CharTest>();
+const eqCache = new Map<number, CharSet>();
 
-/** A test for exactly the code point `cp`. */
-export function eq(cp: number): CharTest {
-  let test = eqCache.get(cp);
-  if (test === undefined) {
-    test = (c) => c === cp;
-    if (eqCache.size < EQ_CACHE_SIZE) eqCache.set(cp, test);
+/** The set of exactly the code point `cp`. */
+export function eq(cp: number): CharSet {
+  let set = eqCache.get(cp);
+  if (set === undefined) {
+    set = Object.freeze([cp, cp]);
+    if (eqCache.size < EQ_CACHE_SIZE) eqCache.set(cp, set);
   }
-  return test;
+  return set;
 }
 
 /** The exact text `text`, code point by code point. */
@@ -71,6 +134,32 @@ export function lit(text: string): Node {
   const items: Node[] = [];
   for (const ch of text) items.push(char(eq(ch.codePointAt(0)!)));
   return items.length === 1 ? items[0]! : seq(...items);
+}
+
+/** True when `node` matches the empty string (a cheap, conservative test: false is safe). */
+function nullable(node: Node): boolean {
+  switch (node.t) {
+    case 'char':
+      return false;
+    case 'seq':
+      return node.items.every(nullable);
+    case 'alt':
+      return node.items.some(nullable);
+    case 'rep':
+      return node.min === 0 || nullable(node.item);
+    case 'sublist':
+      return true;
+  }
+}
+
+/** Up to this many non-ASCII ranges are scanned in order; more are binary-searched. */
+const LINEAR_RANGES = 8;
+
+/** Cost of testing a character against `set` (1 unless its non-ASCII part needs a search). */
+function testCost(set: CharSet): number {
+  let n = 0;
+  for (let i = 0; i < set.length; i += 2) if (set[i + 1]! >= 0x80) n++;
+  return n <= LINEAR_RANGES ? 1 : Math.ceil(Math.log2(n + 1));
 }
 
 /**
@@ -93,11 +182,12 @@ const scratch: Scratch = {
   stack: new Int32Array(0),
 };
 
-function nextGeneration(sc: Scratch): void {
+function nextGeneration(sc: Scratch): number {
   if (++sc.gen === 0x7fffffff) {
     sc.mark.fill(0);
     sc.gen = 1;
   }
+  return sc.gen;
 }
 
 function scratchFor(size: number): Scratch {
@@ -113,30 +203,95 @@ function scratchFor(size: number): Scratch {
   return scratch;
 }
 
+/** True when `cp` (≥ 0x80) is in the non-ASCII ranges `ranges[start…end)` (pairs). */
+function inHigh(ranges: Int32Array, start: number, end: number, cp: number): boolean {
+  if (end - start <= 2 * LINEAR_RANGES) {
+    for (let i = start; i < end; i += 2) {
+      if (cp < ranges[i]!) return false;
+      if (cp <= ranges[i + 1]!) return true;
+    }
+    return false;
+  }
+  let lo = 0;
+  let hi = ((end - start) >> 1) - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const at = start + 2 * mid;
+    if (cp < ranges[at]!) hi = mid - 1;
+    else if (cp > ranges[at + 1]!) lo = mid + 1;
+    else return true;
+  }
+  return false;
+}
+
 export class Nfa {
   // Built as lists, then frozen into typed arrays (ε-edges of state s: #edges[#edgeStart[s]…]).
-  #tests: (CharTest | undefined)[] = [];
+  #sets: (CharSet | undefined)[] = [];
   #nextList: number[] = [];
   #eps: number[][] = [];
+  /** Class of each state's character test (an index into the class table), -1 for ε-only states. */
+  readonly #cls: Int32Array;
+  /** Per class, 128 bits: which ASCII code points it holds. */
+  readonly #ascii: Int32Array;
+  /** Per class, its ranges at or above 0x80: #high[#highStart[c]…#highStart[c + 1]). */
+  readonly #highStart: Int32Array;
+  readonly #high: Int32Array;
   readonly #next: Int32Array;
   readonly #edgeStart: Int32Array;
   readonly #edges: Int32Array;
   readonly #size: number;
   readonly #start: number;
   readonly #accept: number;
+  readonly #cost: number;
+  readonly #budget: number;
+  #spent = 0;
+  /** Nodes that consume nothing, so that repeating them builds nothing (see `#build`). */
+  readonly #empty = new WeakMap<Node, boolean>();
 
-  /** Throws PatternTooComplexError when the automaton would pass MAX_NFA_STATES. */
-  constructor(root: Node) {
+  /**
+   * Throws PatternTooComplexError as soon as the automaton's cost (see DEFAULT_MAX_NFA_COST)
+   * passes `maxCost`: a hostile pattern is refused after at most `maxCost` units of building.
+   */
+  constructor(root: Node, maxCost: number = DEFAULT_MAX_NFA_COST) {
+    this.#budget = maxCost;
     this.#start = this.#state();
     this.#accept = this.#build(root, this.#start);
     const n = this.#eps.length;
     this.#size = n;
+    this.#cost = this.#spent;
     this.#next = Int32Array.from(this.#nextList);
     this.#edgeStart = new Int32Array(n + 1);
     for (let q = 0; q < n; q++) this.#edgeStart[q + 1] = this.#edgeStart[q]! + this.#eps[q]!.length;
     this.#edges = Int32Array.from(this.#eps.flat());
+    // The class table: one entry per distinct set (literals share theirs through `eq`).
+    const classes = new Map<CharSet, number>();
+    const ascii: number[] = [];
+    const highStart: number[] = [0];
+    const high: number[] = [];
+    this.#cls = Int32Array.from(this.#sets, (set) => {
+      if (set === undefined) return -1;
+      let c = classes.get(set);
+      if (c === undefined) {
+        c = classes.size;
+        classes.set(set, c);
+        const bits = [0, 0, 0, 0];
+        for (let i = 0; i < set.length; i += 2) {
+          for (let cp = set[i]!; cp <= Math.min(set[i + 1]!, 0x7f); cp++) {
+            bits[cp >> 5]! |= 1 << (cp & 31);
+          }
+          if (set[i + 1]! >= 0x80) high.push(Math.max(set[i]!, 0x80), set[i + 1]!);
+        }
+        ascii.push(...bits);
+        highStart.push(high.length);
+      }
+      return c;
+    });
+    this.#ascii = Int32Array.from(ascii);
+    this.#highStart = Int32Array.from(highStart);
+    this.#high = Int32Array.from(high);
     this.#eps = [];
     this.#nextList = [];
+    this.#sets = [];
   }
 
   /** Number of states, for tests and diagnostics. */
@@ -144,74 +299,139 @@ export class Nfa {
     return this.#size;
   }
 
-  /** True when the whole of `input` from `from` (a UTF-16 index) is in the language. */
+  /** Number of ε-edges, for tests and diagnostics. */
+  get edges(): number {
+    return this.#edges.length;
+  }
+
+  /**
+   * States + ε-edges (+ extra test cost): bounds the work of matching one character, and is the
+   * automaton's weight in the selector cache.
+   */
+  get cost(): number {
+    return this.#cost;
+  }
+
+  /**
+   * True when the whole of `input` from `from` (a UTF-16 index) is in the language. One loop with
+   * the fields in locals and the ε-closure inlined: a call or a private-field read per state step
+   * would be most of the cost.
+   */
   matches(input: string, from = 0): boolean {
     const sc = scratchFor(this.#size);
+    const { mark, stack } = sc;
+    const cls = this.#cls;
+    const ascii = this.#ascii;
+    const highStart = this.#highStart;
+    const high = this.#high;
+    const next = this.#next;
+    const edgeStart = this.#edgeStart;
+    const edges = this.#edges;
     let cur = sc.cur;
     let nxt = sc.nxt;
-    let count = this.#add(sc, this.#start, cur, 0);
-    let accepted = sc.mark[this.#accept] === sc.gen;
-    for (let i = from; i < input.length; ) {
-      if (count === 0) return false;
-      const cp = input.codePointAt(i)!;
-      i += cp > 0xffff ? 2 : 1;
-      nextGeneration(sc);
-      let n = 0;
-      for (let k = 0; k < count; k++) {
-        const s = cur[k]!;
-        if (this.#tests[s]!(cp)) n = this.#add(sc, this.#next[s]!, nxt, n);
+    let gen = sc.gen;
+    // The closure of the start state first; then, per character, of each state reached.
+    let count = 0;
+    let top = 0;
+    mark[this.#start] = gen;
+    stack[top++] = this.#start;
+    let i = from;
+    for (;;) {
+      while (top > 0) {
+        const q = stack[--top]!;
+        if (cls[q]! >= 0) nxt[count++] = q;
+        for (let k = edgeStart[q]!, end = edgeStart[q + 1]!; k < end; k++) {
+          const e = edges[k]!;
+          if (mark[e] !== gen) {
+            mark[e] = gen;
+            stack[top++] = e;
+          }
+        }
       }
-      accepted = sc.mark[this.#accept] === sc.gen;
+      if (i >= input.length) return mark[this.#accept] === gen;
+      if (count === 0) return false;
       const swap = cur;
       cur = nxt;
       nxt = swap;
-      count = n;
-    }
-    return accepted;
-  }
-
-  /** Adds `s` and its ε-closure; keeps only consuming states in `list`. Iterative: no deep recursion. */
-  #add(sc: Scratch, s: number, list: Int32Array, count: number): number {
-    const { gen, mark, stack } = sc;
-    if (mark[s] === gen) return count;
-    let top = 0;
-    mark[s] = gen;
-    stack[top++] = s;
-    while (top > 0) {
-      const q = stack[--top]!;
-      if (this.#tests[q] !== undefined) list[count++] = q;
-      for (let k = this.#edgeStart[q]!, end = this.#edgeStart[q + 1]!; k < end; k++) {
-        const e = this.#edges[k]!;
-        if (mark[e] !== gen) {
-          mark[e] = gen;
-          stack[top++] = e;
+      const n = count;
+      count = 0;
+      const cp = input.codePointAt(i)!;
+      i += cp > 0xffff ? 2 : 1;
+      gen = nextGeneration(sc);
+      for (let k = 0; k < n; k++) {
+        const s = cur[k]!;
+        const c = cls[s]!;
+        const hit =
+          cp < 0x80
+            ? ((ascii[(c << 2) | (cp >> 5)]! >>> (cp & 31)) & 1) === 1
+            : inHigh(high, highStart[c]!, highStart[c + 1]!, cp);
+        if (hit) {
+          const t = next[s]!;
+          if (mark[t] !== gen) {
+            mark[t] = gen;
+            stack[top++] = t;
+          }
         }
       }
     }
-    return count;
+  }
+
+  #charge(units: number): void {
+    this.#spent += units;
+    if (this.#spent > this.#budget) throw new PatternTooComplexError(this.#budget);
   }
 
   #state(): number {
-    if (this.#eps.length >= MAX_NFA_STATES) throw new PatternTooComplexError();
+    this.#charge(1);
     this.#eps.push([]);
-    this.#tests.push(undefined);
+    this.#sets.push(undefined);
     this.#nextList.push(-1);
     return this.#eps.length - 1;
   }
 
   #link(from: number, to: number): void {
+    this.#charge(1);
     this.#eps[from]!.push(to);
   }
 
-  /** Builds `node` starting at state `from`; returns its exit state. */
+  /** True when `node` matches only the empty string and builds no state: nothing to repeat. */
+  #isEmpty(node: Node): boolean {
+    let empty = this.#empty.get(node);
+    if (empty === undefined) {
+      switch (node.t) {
+        case 'seq':
+          empty = node.items.every((item) => this.#isEmpty(item));
+          break;
+        case 'rep':
+          empty = node.max === 0 || this.#isEmpty(node.item);
+          break;
+        default:
+          // A character consumes; alt and sublist always build their exit state.
+          empty = false;
+      }
+      this.#empty.set(node, empty);
+    }
+    return empty;
+  }
+
+  /**
+   * Builds `node` starting at state `from`; returns its exit state. No fragment adds an edge into
+   * the state it starts from, and every path into a fragment stays in it until its exit: that is
+   * what lets a character edge, or several alternatives, start at `from` itself.
+   */
   #build(node: Node, from: number): number {
     switch (node.t) {
       case 'char': {
-        // Every character edge leaves a fresh state, so a state has at most one of them.
-        const a = this.#state();
+        // A state has at most one character edge. `from` carries it itself when it has none yet
+        // (a literal then costs one state a character, not two states and an ε-edge).
+        this.#charge(testCost(node.set) - 1);
+        let a = from;
+        if (this.#sets[from] !== undefined) {
+          a = this.#state();
+          this.#link(from, a);
+        }
         const b = this.#state();
-        this.#link(from, a);
-        this.#tests[a] = node.test;
+        this.#sets[a] = node.set;
         this.#nextList[a] = b;
         return b;
       }
@@ -222,30 +442,30 @@ export class Nfa {
       }
       case 'alt': {
         const end = this.#state();
-        for (const item of node.items) {
-          const entry = this.#state();
-          this.#link(from, entry);
-          this.#link(this.#build(item, entry), end);
-        }
+        for (const item of node.items) this.#link(this.#build(item, from), end);
         return end;
       }
       case 'rep': {
-        // An item without states (an empty group) would let a huge count loop without ever
-        // reaching the state limit.
+        // Repeating an item that builds nothing (an empty group) builds nothing, however often:
+        // without this, `((?:){1000}){1000}` would loop a million times without spending budget.
+        if (this.#isEmpty(node)) return from;
+        // Every copy of a non-empty item costs at least one unit, so a count above the budget
+        // can be refused before building any copy.
         if (
-          node.min > MAX_NFA_STATES ||
-          (node.max !== Number.POSITIVE_INFINITY && node.max > MAX_NFA_STATES)
+          node.min > this.#budget ||
+          (node.max !== Number.POSITIVE_INFINITY && node.max > this.#budget)
         ) {
-          throw new PatternTooComplexError();
+          throw new PatternTooComplexError(this.#budget);
         }
         let cur = from;
         for (let i = 0; i < node.min; i++) cur = this.#build(node.item, cur);
         if (node.max === Number.POSITIVE_INFINITY) {
+          // The loop body starts at `hub` itself and its exit links back to it; the exits of an
+          // alternation link back directly, without the alternation's own exit state.
           const hub = this.#state();
           this.#link(cur, hub);
-          const entry = this.#state();
-          this.#link(hub, entry);
-          this.#link(this.#build(node.item, entry), hub);
+          const items = node.item.t === 'alt' ? node.item.items : [node.item];
+          for (const item of items) this.#link(this.#build(item, hub), hub);
           return hub;
         }
         const end = this.#state();
@@ -257,18 +477,25 @@ export class Nfa {
         return end;
       }
       case 'sublist': {
+        // After `first`, or after a separator, any later item may come next: skip[i] enters
+        // item i or passes on to skip[i + 1].
+        // One item after nothing is that item, or nothing: no skip chain needed.
+        const only = node.items.length === 1 ? node.items[0]! : undefined;
+        if (only !== undefined && this.#isEmpty(node.first)) {
+          return this.#build(nullable(only) ? only : opt(only), from);
+        }
         const end = this.#state();
         this.#link(from, end);
+        if (node.items.length === 0) return end;
         const afterFirst = this.#build(node.first, from);
-        const entries = node.items.map(() => this.#state());
-        for (const entry of entries) this.#link(afterFirst, entry);
+        const skips = node.items.map(() => this.#state());
+        this.#link(afterFirst, skips[0]!);
         node.items.forEach((item, i) => {
-          const exit = this.#build(item, entries[i]!);
+          const next = skips[i + 1];
+          if (next !== undefined) this.#link(skips[i]!, next);
+          const exit = this.#build(item, skips[i]!);
           this.#link(exit, end);
-          if (i < entries.length - 1) {
-            const afterSep = this.#build(node.sep, exit);
-            for (let j = i + 1; j < entries.length; j++) this.#link(afterSep, entries[j]!);
-          }
+          if (next !== undefined) this.#link(this.#build(node.sep, exit), next);
         });
         return end;
       }

@@ -8,6 +8,7 @@ import {
 import { createMemoryTransport } from '../transport/memory.js';
 import type { Transport } from '../transport/types.js';
 import { type AuthorizerOptions, createAuthorizer, type KeySource } from './authorizer.js';
+import { DEFAULT_MAX_SELECTOR_COST as TOPIC_SELECTOR_MAX_COST } from './topic-selector.js';
 import type { Authorizer } from './types.js';
 
 /** Keys for verifying tokens of one role. */
@@ -79,6 +80,18 @@ export interface HubOptions {
   maxTopicsPerRequest?: number;
   /** Longest topic, topic selector or update id, in characters. Default 2048. */
   maxTopicLength?: number;
+  /**
+   * Most one template or URL pattern may cost once compiled, in automaton states + ε-edges (the
+   * work of matching one topic character against it), in a subscription or a token. Default
+   * DEFAULT_MAX_SELECTOR_COST (1024). Over it: 400 SELECTOR_TOO_COMPLEX (401 in a token).
+   */
+  maxSelectorCost?: number;
+  /**
+   * Most the pattern selectors of one subscription may cost together (same measure): it bounds
+   * the matching work one subscriber adds to every publish. Default
+   * DEFAULT_MAX_SUBSCRIBER_SELECTOR_COST (4096). Over it: 400 SELECTOR_TOO_COMPLEX.
+   */
+  maxSubscriberSelectorCost?: number;
   /** Most updates replayed to one subscriber on resume. Default 10 000. */
   maxReplay?: number;
   /**
@@ -125,6 +138,8 @@ export interface ResolvedHubOptions {
   maxBodyBytes: number;
   maxTopicsPerRequest: number;
   maxTopicLength: number;
+  maxSelectorCost: number;
+  maxSubscriberSelectorCost: number;
   maxReplay: number;
   replayPageSize: number;
   historyCacheBytes: number;
@@ -168,6 +183,20 @@ export const DEFAULT_MAX_TOPICS_PER_REQUEST = 100;
  * of compiling and matching one selector (URL patterns compile to regular expressions).
  */
 export const DEFAULT_MAX_TOPIC_LENGTH = 2048;
+/**
+ * 1024 (states + ε-edges of one compiled template or URL pattern, see nfa.ts): typical selectors
+ * cost 10–30, and at the limit one match of a 2048-character topic stays under about 18 ms
+ * (`bench/selector-worst-case.ts`: ≤ 9 ns a unit a character on a 2-core machine).
+ */
+export const DEFAULT_MAX_SELECTOR_COST = TOPIC_SELECTOR_MAX_COST;
+/**
+ * 4096 over all pattern selectors of one subscription: 100 typical URL patterns
+ * (`https://example.com/users/:id/posts/:post`, 26 each) use 2600, 100 templates like
+ * `https://example.com/books/{id}` 1100; the worst subscriber the budget allows adds about 70 ms
+ * to a publish of a 2048-character topic (7 ms at 200 characters), against 8.6 ms for 100
+ * typical URL patterns all running (bench/selector-worst-case.ts). Exact selectors cost nothing.
+ */
+export const DEFAULT_MAX_SUBSCRIBER_SELECTOR_COST = 4096;
 /**
  * 10 000 updates replayed to one reconnecting subscriber: covers minutes of downtime at a busy
  * topic while bounding the memory and CPU that one reconnect can cost (about 10 MB at 1 KB each).
@@ -290,7 +319,7 @@ function keySource(jwt: JwtKeyOptions): KeySource {
   return source;
 }
 
-function authorizer(options: HubOptions, baseURL: string): Authorizer {
+function authorizer(options: HubOptions, baseURL: string, maxSelectorCost: number): Authorizer {
   if (options.authorizer !== undefined) {
     if (typeof options.authorizer?.verify !== 'function') {
       throw invalid('authorizer must have a verify(token, role) method');
@@ -298,7 +327,11 @@ function authorizer(options: HubOptions, baseURL: string): Authorizer {
     return options.authorizer;
   }
   if (!options.jwt && !options.publisherJwt && !options.subscriberJwt) return refuseEveryToken;
-  const authorizerOptions: AuthorizerOptions = { ...keySource(options.jwt ?? {}), baseURL };
+  const authorizerOptions: AuthorizerOptions = {
+    ...keySource(options.jwt ?? {}),
+    baseURL,
+    maxSelectorCost,
+  };
   if (options.publisherJwt) authorizerOptions.publisher = keySource(options.publisherJwt);
   if (options.subscriberJwt) authorizerOptions.subscriber = keySource(options.subscriberJwt);
   return createAuthorizer(authorizerOptions);
@@ -321,11 +354,17 @@ export function resolveHubOptions(options: HubOptions = {}): ResolvedHubOptions 
   const path = hubPath(options.path);
   const hubUrl = publicUrl(options.publicUrl, path);
   const corsOrigins = origins('corsOrigins', options.corsOrigins, Object.freeze([]));
+  const maxSelectorCost = integer(
+    'maxSelectorCost',
+    options.maxSelectorCost,
+    DEFAULT_MAX_SELECTOR_COST,
+    1,
+  );
   if (options.transport !== undefined && typeof options.transport?.publish !== 'function') {
     throw invalid('transport must implement the Transport interface');
   }
   const resolved: Omit<ResolvedHubOptions, 'transport'> = {
-    authorizer: authorizer(options, hubUrl),
+    authorizer: authorizer(options, hubUrl, maxSelectorCost),
     anonymous: flag('anonymous', options.anonymous, false),
     allowQueryToken: flag('allowQueryToken', options.allowQueryToken, false),
     corsOrigins,
@@ -350,13 +389,15 @@ export function resolveHubOptions(options: HubOptions = {}): ResolvedHubOptions 
       1,
     ),
     maxTopicLength: integer('maxTopicLength', options.maxTopicLength, DEFAULT_MAX_TOPIC_LENGTH, 1),
-    maxReplay: integer('maxReplay', options.maxReplay, DEFAULT_MAX_REPLAY, 0),
-    replayPageSize: integer(
-      'replayPageSize',
-      options.replayPageSize,
-      DEFAULT_REPLAY_PAGE_SIZE,
+    maxSelectorCost,
+    maxSubscriberSelectorCost: integer(
+      'maxSubscriberSelectorCost',
+      options.maxSubscriberSelectorCost,
+      DEFAULT_MAX_SUBSCRIBER_SELECTOR_COST,
       1,
     ),
+    maxReplay: integer('maxReplay', options.maxReplay, DEFAULT_MAX_REPLAY, 0),
+    replayPageSize: integer('replayPageSize', options.replayPageSize, DEFAULT_REPLAY_PAGE_SIZE, 1),
     historyCacheBytes: integer(
       'historyCacheBytes',
       options.historyCacheBytes,

@@ -10,7 +10,19 @@
  * Input is assumed to be a valid `u`-flag regular expression (the URL-pattern polyfill has
  * already compiled it); anything outside the subset throws UnsupportedRegexError.
  */
-import { alt, type CharTest, char, EMPTY, type Node, rep, seq } from './nfa.js';
+import {
+  alt,
+  type CharSet,
+  char,
+  charSet,
+  complement,
+  EMPTY,
+  eq,
+  type Node,
+  rangesOf,
+  rep,
+  seq,
+} from './nfa.js';
 
 export class UnsupportedRegexError extends Error {
   constructor(what: string) {
@@ -19,27 +31,42 @@ export class UnsupportedRegexError extends Error {
   }
 }
 
-const WHITESPACE = new Set([
-  0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x20, 0xa0, 0x1680, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000, 0xfeff,
+const DIGIT = charSet([[0x30, 0x39]]);
+const WORD = charSet([
+  [0x30, 0x39],
+  [0x41, 0x5a],
+  [0x5f, 0x5f],
+  [0x61, 0x7a],
 ]);
-const isSpace: CharTest = (cp) => WHITESPACE.has(cp) || (cp >= 0x2000 && cp <= 0x200a);
-const isDigit: CharTest = (cp) => cp >= 0x30 && cp <= 0x39;
-const isWord: CharTest = (cp) =>
-  isDigit(cp) || (cp >= 0x41 && cp <= 0x5a) || (cp >= 0x61 && cp <= 0x7a) || cp === 0x5f;
-const not =
-  (t: CharTest): CharTest =>
-  (cp) =>
-    !t(cp);
-const isLineTerminator: CharTest = (cp) =>
-  cp === 0x0a || cp === 0x0d || cp === 0x2028 || cp === 0x2029;
+const SPACE = charSet([
+  [0x09, 0x0d],
+  [0x20, 0x20],
+  [0xa0, 0xa0],
+  [0x1680, 0x1680],
+  [0x2000, 0x200a],
+  [0x2028, 0x2029],
+  [0x202f, 0x202f],
+  [0x205f, 0x205f],
+  [0x3000, 0x3000],
+  [0xfeff, 0xfeff],
+]);
+/** `.` without the `s` flag: anything but a line terminator. */
+const DOT = complement(
+  charSet([
+    [0x0a, 0x0a],
+    [0x0d, 0x0d],
+    [0x2028, 0x2029],
+  ]),
+);
+const isDigit = (cp: number): boolean => cp >= 0x30 && cp <= 0x39;
 
-const CLASS_ESCAPES: Record<string, CharTest> = {
-  d: isDigit,
-  D: not(isDigit),
-  w: isWord,
-  W: not(isWord),
-  s: isSpace,
-  S: not(isSpace),
+const CLASS_ESCAPES: Record<string, CharSet> = {
+  d: DIGIT,
+  D: complement(DIGIT),
+  w: WORD,
+  W: complement(WORD),
+  s: SPACE,
+  S: complement(SPACE),
 };
 const CONTROL_ESCAPES: Record<string, number> = { n: 0x0a, r: 0x0d, t: 0x09, f: 0x0c, v: 0x0b };
 const SYNTAX = new Set('^$\\.*+?()[]{}|/-');
@@ -50,7 +77,7 @@ const SYNTAX = new Set('^$\\.*+?()[]{}|/-');
  */
 export const MAX_QUANTIFIER = 1000;
 
-type Escape = { cls: CharTest } | { cp: number };
+type Escape = { cls: CharSet } | { cp: number };
 
 class Parser {
   #i = 0;
@@ -99,10 +126,10 @@ class Parser {
       case '[':
         return this.#class();
       case '.':
-        return char(not(isLineTerminator));
+        return char(DOT);
       case '\\': {
         const e = this.#escape(false);
-        return 'cls' in e ? char(e.cls) : char((x) => x === e.cp);
+        return char('cls' in e ? e.cls : eq(e.cp));
       }
       case '^':
       case '$':
@@ -117,7 +144,7 @@ class Parser {
       default: {
         const cp = this.src.codePointAt(this.#i - 1)!;
         if (cp > 0xffff) this.#i++;
-        return char((x) => x === cp);
+        return char(eq(cp));
       }
     }
   }
@@ -169,7 +196,7 @@ class Parser {
   #class(): Node {
     const negated = this.#peek() === '^';
     if (negated) this.#i++;
-    const tests: CharTest[] = [];
+    const pairs: [number, number][] = [];
     while (this.#peek() !== ']') {
       if (this.#i >= this.src.length) throw new UnsupportedRegexError('unclosed "["');
       const lo = this.#classAtom();
@@ -177,18 +204,16 @@ class Parser {
         this.#i++;
         const hi = this.#classAtom();
         if ('cls' in lo || 'cls' in hi) throw new UnsupportedRegexError('a class in a range');
-        const [a, b] = [lo.cp, hi.cp];
-        tests.push((x) => x >= a && x <= b);
+        pairs.push([lo.cp, hi.cp]);
       } else if ('cls' in lo) {
-        tests.push(lo.cls);
+        pairs.push(...rangesOf(lo.cls));
       } else {
-        const cp = lo.cp;
-        tests.push((x) => x === cp);
+        pairs.push([lo.cp, lo.cp]);
       }
     }
     this.#i++;
-    const any: CharTest = (cp) => tests.some((t) => t(cp));
-    return char(negated ? not(any) : any);
+    const set = charSet(pairs);
+    return char(negated ? complement(set) : set);
   }
 
   #classAtom(): Escape {

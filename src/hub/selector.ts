@@ -1,5 +1,6 @@
 import { isSseHubError, SseHubError } from '../errors.js';
 import type { MatcherCache } from './matcher-cache.js';
+import type { CompiledSelector } from './topic-selector.js';
 import type { TopicMatcher } from './types.js';
 
 /**
@@ -22,21 +23,37 @@ export interface Selector {
   readonly key: string;
   /** The compiled matcher (shared through the cache); only for patterns. */
   readonly matcher: TopicMatcher | undefined;
+  /**
+   * What matching it costs per topic character (automaton states + ε-edges, see nfa.ts); 0 for
+   * exact and `*` selectors, which are looked up, not scanned. Summed per subscriber against
+   * `maxSubscriberSelectorCost`.
+   */
+  readonly cost: number;
 }
 
-/** Compiles one subscription selector. Throws INVALID_TOPIC when it does not compile. */
+/**
+ * Compiles one subscription selector. Throws INVALID_TOPIC when it does not compile, and
+ * SELECTOR_TOO_COMPLEX when it would cost more than `maxCost` (default: the cache's budget).
+ */
 export function compileSubscriptionSelector(
   source: string,
   mode: SelectorMode,
   cache: MatcherCache,
+  maxCost?: number,
 ): Selector {
-  if (source === '*') return { source, mode, kind: 'wildcard', key: '*', matcher: undefined };
-  if (mode === 'exact') return { source, mode, kind: 'exact', key: source, matcher: undefined };
-  let matcher: TopicMatcher;
+  if (source === '*') {
+    return { source, mode, kind: 'wildcard', key: '*', matcher: undefined, cost: 0 };
+  }
+  if (mode === 'exact') {
+    return { source, mode, kind: 'exact', key: source, matcher: undefined, cost: 0 };
+  }
+  let matcher: CompiledSelector;
   try {
-    matcher = cache.get(source, mode);
+    matcher = cache.get(source, mode, maxCost);
   } catch (err) {
-    if (isSseHubError(err, 'INVALID_TOPIC')) throw err;
+    if (isSseHubError(err, 'INVALID_TOPIC') || isSseHubError(err, 'SELECTOR_TOO_COMPLEX')) {
+      throw err;
+    }
     throw new SseHubError('INVALID_TOPIC', `cannot compile ${JSON.stringify(source)}`, {
       cause: err,
     });
@@ -44,9 +61,9 @@ export function compileSubscriptionSelector(
   // A template without expressions is a plain string: look it up instead of scanning it. URL
   // patterns always scan, since even a literal pattern normalizes (host case, relative URLs).
   if (mode === 'template' && !matcher.isPattern) {
-    return { source, mode, kind: 'exact', key: source, matcher: undefined };
+    return { source, mode, kind: 'exact', key: source, matcher: undefined, cost: 0 };
   }
-  return { source, mode, kind: 'pattern', key: `${mode}\0${source}`, matcher };
+  return { source, mode, kind: 'pattern', key: `${mode}\0${source}`, matcher, cost: matcher.cost };
 }
 
 /** True when `selector` selects at least one of `topics`. */

@@ -4,6 +4,7 @@
  * and every token.
  */
 import { SseHubError } from '../errors.js';
+import { PatternTooComplexError } from './nfa.js';
 import type { SelectorSyntax, TopicMatcher } from './types.js';
 import { compileUriTemplate } from './uri-template.js';
 import { compileUrlPattern } from './url-pattern.js';
@@ -21,6 +22,20 @@ export interface CompileOptions {
    * draft 08). Only the `urlpattern` syntax uses it; without it a relative pattern is invalid.
    */
   baseURL?: string;
+  /**
+   * Most the compiled selector may cost (automaton states + ε-edges, see nfa.ts); past it the
+   * compiler stops and throws SELECTOR_TOO_COMPLEX. Default DEFAULT_MAX_SELECTOR_COST.
+   */
+  maxCost?: number;
+}
+
+/** A compiled selector and what matching it costs. */
+export interface CompiledSelector extends TopicMatcher {
+  /**
+   * Work per topic character, in units of the automaton (states + ε-edges, see nfa.ts): one
+   * match costs at most `cost` × topic length units. 0 for `*` and exact selectors.
+   */
+  readonly cost: number;
 }
 
 /** The selector that matches every topic, whatever the syntax. */
@@ -34,11 +49,20 @@ export const WILDCARD = '*';
 export const SELECTOR_CACHE_SIZE = 10_000;
 
 /**
- * Automaton states (about 30 bytes each) the cache may hold in total, over all entries: a count
- * alone would let 10 000 large patterns pin hundreds of megabytes. A typical template is a few
- * dozen states; an exact selector counts as one.
+ * Automaton cost (states + ε-edges, about 20 bytes a unit) the cache may hold in total, over all
+ * entries: a count alone would let 10 000 large patterns pin hundreds of megabytes. A typical
+ * template costs a few dozen units; an exact selector weighs one.
  */
-export const SELECTOR_CACHE_MAX_STATES = 1_000_000;
+export const SELECTOR_CACHE_MAX_COST = 1_000_000;
+
+/**
+ * Most one compiled template or URL pattern may cost (states + ε-edges; see nfa.ts), which bounds
+ * the work of matching one topic character against it. 1024: typical selectors cost 10–30
+ * (`https://example.com/books/{id}` 11, `https://example.com/users/:id/posts/:post` 26); at the
+ * limit one match of a 2048-character topic takes at most about 18 ms (≤ 9 ns a unit a character
+ * in `bench/selector-worst-case.ts`, 2-core machine), against 0.1 ms for a typical selector.
+ */
+export const DEFAULT_MAX_SELECTOR_COST = 1024;
 
 /**
  * Longest template or URL pattern accepted, in UTF-16 units. Compile time and automaton size grow
@@ -48,7 +72,7 @@ export const SELECTOR_CACHE_MAX_STATES = 1_000_000;
 export const MAX_PATTERN_LENGTH = 2048;
 
 interface Entry {
-  matcher: TopicMatcher;
+  matcher: CompiledSelector;
   weight: number;
 }
 
@@ -64,7 +88,15 @@ class LruCache {
     readonly maxWeight: number,
   ) {}
 
-  get(key: string): TopicMatcher | undefined {
+  get size(): number {
+    return this.#map.size;
+  }
+
+  get weight(): number {
+    return this.#weight;
+  }
+
+  get(key: string): CompiledSelector | undefined {
     const entry = this.#map.get(key);
     if (entry === undefined) return undefined;
     this.#map.delete(key);
@@ -91,15 +123,36 @@ class LruCache {
   }
 }
 
-const cache = new LruCache(SELECTOR_CACHE_SIZE, SELECTOR_CACHE_MAX_STATES);
+const cache = new LruCache(SELECTOR_CACHE_SIZE, SELECTOR_CACHE_MAX_COST);
+/** Templates and URL patterns compiled (cache misses that got as far as the compiler). */
+let compilations = 0;
 
-function build(source: string, kind: MatcherKind, options: CompileOptions): Entry {
+/**
+ * The selector cache's size and weight, and how many patterns were compiled so far: for
+ * diagnostics, and for tests that a request did (or did not) make the hub compile anything.
+ */
+export function selectorCacheStats(): { entries: number; weight: number; compilations: number } {
+  return { entries: cache.size, weight: cache.weight, compilations };
+}
+
+/** The client-facing refusal of a selector over `limit`; `cost` when it is known. */
+export function selectorTooComplex(source: string, limit: number, cost?: number): SseHubError {
+  const shown =
+    source.length > 80 ? `${JSON.stringify(source.slice(0, 80))}…` : JSON.stringify(source);
+  const figure = cost === undefined ? `more than ${limit}` : String(cost);
+  return new SseHubError(
+    'SELECTOR_TOO_COMPLEX',
+    `the selector ${shown} costs ${figure} (automaton states + ε-edges); the limit per selector (maxSelectorCost) is ${limit}`,
+  );
+}
+
+function build(source: string, kind: MatcherKind, options: CompileOptions, maxCost: number): Entry {
   if (source === WILDCARD) {
-    return { matcher: { source, isPattern: true, matches: () => true }, weight: 1 };
+    return { matcher: { source, isPattern: true, cost: 0, matches: () => true }, weight: 1 };
   }
   if (kind === 'exact' || (kind === 'template' && !source.includes('{'))) {
     return {
-      matcher: { source, isPattern: false, matches: (topic) => topic === source },
+      matcher: { source, isPattern: false, cost: 0, matches: (topic) => topic === source },
       weight: 1,
     };
   }
@@ -109,11 +162,25 @@ function build(source: string, kind: MatcherKind, options: CompileOptions): Entr
       `a topic selector pattern is ${source.length} characters long; the limit is ${MAX_PATTERN_LENGTH}`,
     );
   }
-  const compiled =
-    kind === 'template' ? compileUriTemplate(source) : compileUrlPattern(source, options.baseURL);
+  let compiled: { cost: number; matches(topic: string): boolean };
+  compilations++;
+  try {
+    compiled =
+      kind === 'template'
+        ? compileUriTemplate(source, maxCost)
+        : compileUrlPattern(source, options.baseURL, maxCost);
+  } catch (err) {
+    if (err instanceof PatternTooComplexError) throw selectorTooComplex(source, maxCost);
+    throw err;
+  }
   return {
-    matcher: { source, isPattern: true, matches: (topic) => compiled.matches(topic) },
-    weight: compiled.size,
+    matcher: {
+      source,
+      isPattern: true,
+      cost: compiled.cost,
+      matches: (topic) => compiled.matches(topic),
+    },
+    weight: Math.max(1, compiled.cost),
   };
 }
 
@@ -125,21 +192,27 @@ function build(source: string, kind: MatcherKind, options: CompileOptions): Entr
  * - `exact`: string equality (`*` still matches everything).
  *
  * Returns the same object for the same input while it stays in the cache. Matching is linear in
- * the topic's length whatever the selector. Throws SseHubError('INVALID_TOPIC').
+ * the topic's length whatever the selector, at most `cost` units a character. Throws
+ * SseHubError('INVALID_TOPIC'), or SELECTOR_TOO_COMPLEX past `options.maxCost`.
  */
 export function compileSelector(
   source: string,
   syntax: MatcherKind = 'template',
   options: CompileOptions = {},
-): TopicMatcher {
+): CompiledSelector {
   if (typeof source !== 'string') {
     throw new SseHubError('INVALID_TOPIC', 'a topic selector must be a string');
   }
+  const maxCost = options.maxCost ?? DEFAULT_MAX_SELECTOR_COST;
   const base = syntax === 'urlpattern' ? (options.baseURL ?? '') : '';
   const key = `${syntax}\u0000${base}\u0000${source}`;
   const cached = cache.get(key);
-  if (cached !== undefined) return cached;
-  const entry = build(source, syntax, options);
+  if (cached !== undefined) {
+    // Compiled under another (larger) budget, e.g. by another hub in this process.
+    if (cached.cost > maxCost) throw selectorTooComplex(source, maxCost, cached.cost);
+    return cached;
+  }
+  const entry = build(source, syntax, options, maxCost);
   Object.freeze(entry.matcher);
   cache.set(key, entry);
   return entry.matcher;

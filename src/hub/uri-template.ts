@@ -18,16 +18,18 @@
 import { SseHubError } from '../errors.js';
 import {
   alt,
+  type CharSet,
   char,
+  charSet,
+  charsOf,
   EMPTY,
-  eq,
   lit,
   Nfa,
   type Node,
   opt,
-  PatternTooComplexError,
   rep,
   seq,
+  union,
 } from './nfa.js';
 
 interface Operator {
@@ -57,34 +59,50 @@ const RESERVED_OPERATORS = new Set(['=', ',', '!', '@', '|']);
 const VARSPEC =
   /^((?:[A-Za-z0-9_]|%[0-9A-Fa-f]{2})(?:\.?(?:[A-Za-z0-9_]|%[0-9A-Fa-f]{2}))*)(?::([1-9][0-9]{0,3})|(\*))?$/;
 
-const UNRESERVED = new Set('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~');
-const RESERVED = new Set(":/?#[]@!$&'()*+,;=");
+const UNRESERVED = charsOf('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~');
+const RESERVED = charsOf(":/?#[]@!$&'()*+,;=");
 
 /** ucschar / iprivate (RFC 3987), loosely: any non-ASCII code point but C1 controls and lone surrogates. */
-const isIriChar = (cp: number): boolean => cp >= 0xa0 && (cp < 0xd800 || cp > 0xdfff);
-const isHex = (cp: number): boolean =>
-  (cp >= 0x30 && cp <= 0x39) || (cp >= 0x41 && cp <= 0x46) || (cp >= 0x61 && cp <= 0x66);
-
-const hexIn =
-  (chars: string): ((cp: number) => boolean) =>
-  (cp) =>
-    cp < 0x80 && chars.includes(String.fromCharCode(cp).toUpperCase());
-const HEX = '0123456789ABCDEF';
-const triplet = (high: string) => seq(lit('%'), char(hexIn(high)), char(hexIn(HEX)));
+const IRI = charSet([
+  [0xa0, 0xd7ff],
+  [0xe000, 0x10ffff],
+]);
+/** Hex digits in either case; `hex('89AB')` is those digits (and their lower case). */
+const hex = (digits: string): CharSet => charsOf(digits + digits.toLowerCase());
+const HEX = hex('0123456789ABCDEF');
+const triplet = (high: string) => seq(lit('%'), char(hex(high)), char(HEX));
+const PERCENT = seq(lit('%'), char(HEX), char(HEX));
+/** A UTF-8 character as triplets: one ASCII byte, or a lead byte and 1–3 continuation bytes. */
+const UTF8_TRIPLETS = [
+  triplet('01234567'),
+  seq(triplet('CDEF'), rep(triplet('89AB'), 1, 3)),
+] as const;
 
 /**
- * One character of a value as expansion writes it. In general any `%XX` triplet counts; under a
- * prefix modifier (`{var:3}` counts characters before encoding) a non-ASCII character is one
- * UTF-8 lead triplet and its 1–3 continuation triplets, so `{var:1}` matches `%C3%A9` (é).
+ * The characters a value may hold as such (not percent-encoded), plus `extra` (separators a
+ * list value may contain). One shared set per combination, so automata share their classes.
  */
-function valueUnit(allowReserved: boolean, counted = false): Node {
-  const plain = char((cp) => {
-    if (cp >= 0x80) return isIriChar(cp);
-    const c = String.fromCharCode(cp);
-    return UNRESERVED.has(c) || (allowReserved && RESERVED.has(c));
-  });
-  if (!counted) return alt(plain, seq(lit('%'), char(isHex), char(isHex)));
-  return alt(plain, triplet('01234567'), seq(triplet('CDEF'), rep(triplet('89AB'), 1, 3)));
+const plainSets = new Map<string, CharSet>();
+function plain(allowReserved: boolean, extra = ''): CharSet {
+  const key = `${allowReserved}${extra}`;
+  let set = plainSets.get(key);
+  if (set === undefined) {
+    set = union(UNRESERVED, IRI, allowReserved ? RESERVED : [], charsOf(extra));
+    plainSets.set(key, set);
+  }
+  return set;
+}
+
+/**
+ * One character of a value as expansion writes it, or one of `extra`. In general any `%XX`
+ * triplet counts; under a prefix modifier (`{var:3}` counts characters before encoding) a
+ * non-ASCII character is one UTF-8 lead triplet and its 1–3 continuation triplets, so `{var:1}`
+ * matches `%C3%A9` (é).
+ */
+function valueUnit(allowReserved: boolean, counted = false, extra = ''): Node {
+  const chars = char(plain(allowReserved, extra));
+  if (!counted) return alt(chars, PERCENT);
+  return alt(chars, ...UTF8_TRIPLETS);
 }
 
 const invalid = (template: string, why: string): SseHubError =>
@@ -98,8 +116,8 @@ function variable(op: Operator, name: string, prefix: number | undefined, explod
     if (prefix !== undefined) return upTo(prefix);
     // A list joins its items with `,` (or the operator's separator when exploded); an exploded
     // associative array adds `key=value`.
-    const extra = explode ? alt(lit('='), lit(op.sep)) : lit(',');
-    return rep(alt(unit, extra), 0, Number.POSITIVE_INFINITY);
+    const extra = explode ? `=${op.sep}` : ',';
+    return rep(valueUnit(op.allowReserved, false, extra), 0, Number.POSITIVE_INFINITY);
   }
   if (explode) {
     // `name=v;name=w` for a list, `k=v;k2=w` for an associative array (keys are arbitrary).
@@ -107,7 +125,9 @@ function variable(op: Operator, name: string, prefix: number | undefined, explod
     return seq(item, rep(seq(lit(op.sep), item), 0, Number.POSITIVE_INFINITY));
   }
   const value =
-    prefix !== undefined ? upTo(prefix) : rep(alt(unit, lit(',')), 0, Number.POSITIVE_INFINITY);
+    prefix !== undefined
+      ? upTo(prefix)
+      : rep(valueUnit(op.allowReserved, false, ','), 0, Number.POSITIVE_INFINITY);
   const assigned = seq(lit('='), value);
   return seq(lit(name), op.ifEmpty === '' ? alt(EMPTY, assigned) : assigned);
 }
@@ -129,12 +149,15 @@ function expression(template: string, body: string): Node {
 /** A compiled template: `matches` runs in time linear in the topic's length. */
 export interface UriTemplateMatcher {
   matches(topic: string): boolean;
-  /** Automaton states, the compiled template's weight in the selector cache. */
-  readonly size: number;
+  /** The automaton's cost (states + ε-edges, see nfa.ts): work per character and cache weight. */
+  readonly cost: number;
 }
 
-/** Compiles an RFC 6570 template (levels 1–4). Throws SseHubError('INVALID_TOPIC'). */
-export function compileUriTemplate(template: string): UriTemplateMatcher {
+/**
+ * Compiles an RFC 6570 template (levels 1–4). Throws SseHubError('INVALID_TOPIC'), or
+ * PatternTooComplexError as soon as the automaton would cost more than `maxCost`.
+ */
+export function compileUriTemplate(template: string, maxCost: number): UriTemplateMatcher {
   // The literal text before the first expression is checked with startsWith; most topics fail
   // there, without running the automaton.
   const open = template.indexOf('{');
@@ -156,19 +179,14 @@ export function compileUriTemplate(template: string): UriTemplateMatcher {
       throw invalid(template, 'unmatched "}"');
     } else {
       const cp = template.codePointAt(i)!;
-      nodes.push(char(eq(cp)));
+      nodes.push(lit(String.fromCodePoint(cp)));
       i += cp > 0xffff ? 2 : 1;
     }
   }
-  let nfa: Nfa;
-  try {
-    nfa = new Nfa(seq(...nodes));
-  } catch (err) {
-    if (err instanceof PatternTooComplexError) throw invalid(template, err.message);
-    throw err;
-  }
+  // The literal prefix costs no automaton states: startsWith compares it at most once per match.
+  const nfa = new Nfa(seq(...nodes), maxCost);
   return {
     matches: (topic) => topic.startsWith(prefix) && nfa.matches(topic, prefix.length),
-    size: nfa.size,
+    cost: nfa.cost,
   };
 }

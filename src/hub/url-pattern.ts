@@ -13,8 +13,10 @@
 import { URLPattern } from 'urlpattern-polyfill/urlpattern';
 import { SseHubError } from '../errors.js';
 import {
-  type CharTest,
+  ANY,
   char,
+  complement,
+  eq,
   lit,
   Nfa,
   type Node,
@@ -201,8 +203,6 @@ function parseParts(input: string, options: Options): Part[] {
   return parts;
 }
 
-const anyChar: CharTest = () => true;
-
 function repeat(item: Node, modifier: Modifier): Node {
   switch (modifier) {
     case 'none':
@@ -219,17 +219,14 @@ function repeat(item: Node, modifier: Modifier): Node {
 /** URL Pattern standard, "generate a regular expression", with automaton nodes for RegExp text. */
 function partsToNode(parts: Part[], options: Options): Node {
   const delimiter = options.delimiter.codePointAt(0);
+  const segmentChars = delimiter === undefined ? ANY : complement(eq(delimiter));
   const items = parts.map((part): Node => {
     if (part.kind === 'fixed') return repeat(lit(part.value), part.modifier);
     const value =
       part.kind === 'segment'
-        ? rep(
-            char(delimiter === undefined ? anyChar : (cp) => cp !== delimiter),
-            1,
-            Number.POSITIVE_INFINITY,
-          )
+        ? rep(char(segmentChars), 1, Number.POSITIVE_INFINITY)
         : part.kind === 'full'
-          ? rep(char(anyChar), 0, Number.POSITIVE_INFINITY)
+          ? rep(char(ANY), 0, Number.POSITIVE_INFINITY)
           : parseRegexSubset(part.regex);
     if (!part.prefix && !part.suffix) return repeat(value, part.modifier);
     const [prefix, suffix] = [lit(part.prefix), lit(part.suffix)];
@@ -290,18 +287,56 @@ function parseTopic(
   return values;
 }
 
+/** How one component is matched, and what that costs per character (see nfa.ts). */
+interface ComponentMatcher {
+  readonly cost: number;
+  matches(value: string): boolean;
+}
+
+/**
+ * The literal text a component starts with is compared as a string (one pass, like one state),
+ * the rest runs in the automaton: `https`, `example.com` and `/books` then cost 1 each instead of
+ * a state per character, which leaves room in the budgets for the parts that vary.
+ */
+function componentMatcher(parts: Part[], options: Options, budget: number): ComponentMatcher {
+  let prefix = '';
+  let k = 0;
+  for (; k < parts.length; k++) {
+    const part = parts[k]!;
+    if (part.kind !== 'fixed' || part.modifier !== 'none') break;
+    prefix += part.value;
+  }
+  if (k === parts.length) {
+    if (budget < 1) throw new PatternTooComplexError(budget);
+    return { cost: 1, matches: (value) => value === prefix };
+  }
+  const nfa = new Nfa(partsToNode(parts.slice(k), options), budget - 1);
+  return {
+    cost: 1 + nfa.cost,
+    matches: (value) => value.startsWith(prefix) && nfa.matches(value, prefix.length),
+  };
+}
+
 /** A compiled URL pattern: `matches` runs in time linear in the topic's length. */
 export interface UrlPatternMatcher {
   matches(topic: string): boolean;
-  /** Automaton states, the compiled pattern's weight in the selector cache. */
-  readonly size: number;
+  /**
+   * 1 + the cost of each component's automaton (see nfa.ts): each component is matched against
+   * a part of the topic, so the sum bounds the work per topic character. Also the cache weight.
+   */
+  readonly cost: number;
 }
 
 /**
  * Compiles a URL pattern. Relative patterns (and topics) resolve against `baseURL`; without one
- * a relative pattern is invalid. Throws SseHubError('INVALID_TOPIC').
+ * a relative pattern is invalid. Throws SseHubError('INVALID_TOPIC'), or PatternTooComplexError
+ * as soon as the automata together would cost more than `maxCost`.
  */
-export function compileUrlPattern(source: string, baseURL?: string): UrlPatternMatcher {
+export function compileUrlPattern(
+  source: string,
+  baseURL: string | undefined,
+  maxCost: number,
+): UrlPatternMatcher {
   const invalid = (why: string) =>
     new SseHubError('INVALID_TOPIC', `invalid URL pattern ${JSON.stringify(source)}: ${why}`);
   let pattern: URLPattern;
@@ -310,36 +345,35 @@ export function compileUrlPattern(source: string, baseURL?: string): UrlPatternM
   } catch (err) {
     throw invalid(err instanceof Error ? err.message : String(err));
   }
-  const automata = new Map<Component, Nfa>();
+  const matchers = new Map<Component, ComponentMatcher>();
+  let cost = 1;
   try {
     for (const component of COMPONENTS) {
       const text = pattern[component];
-      if (text === '*') continue; // the default wildcard: no automaton needed
-      const protocol = automata.get('protocol');
+      if (text === '*') continue; // the default wildcard: nothing to match
+      const protocol = matchers.get('protocol');
       const special =
         protocol === undefined || SPECIAL_SCHEMES.some((scheme) => protocol.matches(scheme));
       const options = componentOptions(component, special);
-      automata.set(component, new Nfa(partsToNode(parseParts(text, options), options)));
+      // The components share one budget: each gets what the ones before it left.
+      const matcher = componentMatcher(parseParts(text, options), options, maxCost - cost);
+      cost += matcher.cost;
+      matchers.set(component, matcher);
     }
   } catch (err) {
-    if (
-      err instanceof PatternTooComplexError ||
-      err instanceof UnsupportedRegexError ||
-      err instanceof PatternError
-    ) {
+    if (err instanceof PatternTooComplexError) throw new PatternTooComplexError(maxCost);
+    if (err instanceof UnsupportedRegexError || err instanceof PatternError) {
       throw invalid(err.message);
     }
     throw err;
   }
-  let size = 1;
-  for (const nfa of automata.values()) size += nfa.size;
   return {
-    size,
+    cost,
     matches(topic) {
       const values = parseTopic(topic, baseURL);
       if (values === undefined) return false;
-      for (const [component, nfa] of automata) {
-        if (!nfa.matches(values[component])) return false;
+      for (const [component, matcher] of matchers) {
+        if (!matcher.matches(values[component])) return false;
       }
       return true;
     },

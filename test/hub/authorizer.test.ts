@@ -453,6 +453,38 @@ describe('claim shapes', () => {
     await rejects(small.verify(tooMany, 'publisher'), 'INVALID_TOKEN', tooMany);
   });
 
+  it('rejects a token whose selector passes the cost budget, in either claim shape', async () => {
+    // 300 variables: each costs about ten automaton units, so this is far over the default 1024.
+    const vars = Array.from({ length: 300 }, (_, i) => `{a${i}}`).join('');
+    const hostile = 'https://p.x/:x((?:.{0,1000}){8})1';
+    const tokens = [
+      await sign({ mercure: { subscribe: ['https://example.com/a', vars] } }),
+      await sign({
+        authorization_details: [
+          {
+            type: 'mercure',
+            actions: ['subscribe'],
+            topics: [{ match: hostile, matchType: 'URLPattern' }],
+          },
+        ],
+      }),
+    ];
+    for (const token of tokens) {
+      const err = await rejects(authorizer.verify(token, 'subscriber'), 'INVALID_TOKEN', token);
+      assert.match(err.detail ?? '', /over budget.*maxSelectorCost\) is 1024/);
+    }
+    // The budget is an option: a template of 4 variables fits 100, and not 30.
+    const four = await sign({ mercure: { publish: ['https://example.com/{a}{b}{c}{d}'] } });
+    const roomy = createAuthorizer({ key: SECRET, maxSelectorCost: 100 });
+    assert.deepEqual((await roomy.verify(four, 'publisher')).publish, [
+      'https://example.com/{a}{b}{c}{d}',
+    ]);
+    const tight = createAuthorizer({ key: SECRET, maxSelectorCost: 30 });
+    const err = await rejects(tight.verify(four, 'publisher'), 'INVALID_TOKEN', four);
+    assert.match(err.detail ?? '', /maxSelectorCost\) is 30/);
+    throwsCode(() => createAuthorizer({ key: SECRET, maxSelectorCost: 0 }), 'INVALID_CONFIG');
+  });
+
   it('round-trips minted draft-08 tokens, with the at+jwt header', async () => {
     const token = await mintToken(
       {

@@ -36,9 +36,12 @@ export async function handleSubscribe(
 ): Promise<void> {
   const { options, core } = ctx;
   const logger = options.logger;
-  const params = parseSubscribeParams(req, query, options, ctx.matchers);
+  // Only cheap checks (names, count, lengths) before the token is verified: compiling selectors
+  // costs CPU, which a request without a valid token must not be able to spend.
+  const parsed = parseSubscribeParams(req, query, options, ctx.matchers);
   const auth = await authenticate(ctx, req, query, 'subscriber');
   if (auth.claims === undefined && !options.anonymous) throw new SseHubError('UNAUTHORIZED');
+  const params = parsed.compile();
   if (!ctx.accepting) throw new SseHubError('SHUTTING_DOWN');
 
   const subscriber = new Subscriber({

@@ -19,9 +19,26 @@ export interface SubscribeParams {
   lastEventId: string | undefined;
 }
 
+/**
+ * A subscribe request read with cheap checks only (parameter names, count, lengths, last event
+ * id); `compile()` does the expensive part. The handler calls it once the token is verified, so a
+ * request without a valid token cannot make the hub compile anything.
+ */
+export interface ParsedSubscribeParams {
+  /** Selectors requested (deduplicated), not compiled yet. */
+  readonly count: number;
+  readonly lastEventId: string | undefined;
+  /** Compiles the selectors within the budgets; throws INVALID_TOPIC or SELECTOR_TOO_COMPLEX. */
+  compile(): SubscribeParams;
+}
+
 export interface SubscribeLimits {
   maxTopicsPerRequest: number;
   maxTopicLength: number;
+  /** Budget of one pattern selector (automaton states + ε-edges, see nfa.ts). */
+  maxSelectorCost: number;
+  /** Budget of all pattern selectors of one subscription together. */
+  maxSubscriberSelectorCost: number;
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {
@@ -63,14 +80,15 @@ function decodeHeaderText(value: string): string {
 /**
  * Reads the selectors of a subscribe request: `topic=` (exact, `*` or URI template), `match=`
  * (exact) and `match_urlpattern=` / `matchURLPattern=` (URL pattern), deduplicated. Any other
- * `match…` parameter is a misspelled matcher type and is refused, as draft 08 requires.
+ * `match…` parameter is a misspelled matcher type and is refused, as draft 08 requires. Only
+ * cheap checks run here; the selectors compile in `compile()` of the result.
  */
 export function parseSubscribeParams(
   req: IncomingMessage,
   query: URLSearchParams,
   limits: SubscribeLimits,
   cache: MatcherCache,
-): SubscribeParams {
+): ParsedSubscribeParams {
   const seen = new Set<string>();
   const wanted: { source: string; mode: SelectorMode }[] = [];
   for (const [name, value] of query) {
@@ -91,8 +109,33 @@ export function parseSubscribeParams(
     }
   }
   if (wanted.length === 0) throw new SseHubError('MISSING_TOPIC');
-  const selectors = wanted.map(({ source, mode }) =>
-    compileSubscriptionSelector(source, mode, cache),
-  );
-  return { selectors, lastEventId: requestedLastEventId(req, query, limits.maxTopicLength) };
+  const lastEventId = requestedLastEventId(req, query, limits.maxTopicLength);
+  return {
+    count: wanted.length,
+    lastEventId,
+    compile: () => ({ selectors: compileSelectors(wanted, limits, cache), lastEventId }),
+  };
+}
+
+/**
+ * Compiles `wanted` within the budgets. Stops at the first selector over its own budget or that
+ * takes the subscription past its total, so at most one selector's budget is spent in vain.
+ */
+function compileSelectors(
+  wanted: readonly { source: string; mode: SelectorMode }[],
+  limits: SubscribeLimits,
+  cache: MatcherCache,
+): Selector[] {
+  let total = 0;
+  return wanted.map(({ source, mode }, i) => {
+    const selector = compileSubscriptionSelector(source, mode, cache, limits.maxSelectorCost);
+    total += selector.cost;
+    if (total > limits.maxSubscriberSelectorCost) {
+      throw new SseHubError(
+        'SELECTOR_TOO_COMPLEX',
+        `the first ${i + 1} selectors of this subscription cost ${total} together (automaton states + ε-edges); the limit per subscriber (maxSubscriberSelectorCost) is ${limits.maxSubscriberSelectorCost}`,
+      );
+    }
+    return selector;
+  });
 }
