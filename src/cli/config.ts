@@ -227,7 +227,11 @@ export function resolveServeConfig(
     ['maxQueueBytes', num('maxQueue')],
     ['maxBodyBytes', num('maxBody')],
     ['maxTopicsPerRequest', num('maxTopics')],
+    ['maxTopicLength', num('maxTopicLength')],
+    ['maxSelectorCost', num('maxSelectorCost')],
+    ['maxSubscriberSelectorCost', num('maxSubscriberSelectorCost')],
     ['maxReplay', num('maxReplay')],
+    ['historyCacheBytes', num('historyCache')],
   ];
   const hubRecord = hub as Record<string, unknown>;
   for (const [key, value] of optional) if (value !== undefined) hubRecord[key] = value;

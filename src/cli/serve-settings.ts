@@ -1,9 +1,13 @@
 import {
   DEFAULT_HEARTBEAT_MS,
+  DEFAULT_HISTORY_CACHE_BYTES,
   DEFAULT_MAX_BODY_BYTES,
   DEFAULT_MAX_QUEUE_BYTES,
   DEFAULT_MAX_REPLAY,
+  DEFAULT_MAX_SELECTOR_COST,
   DEFAULT_MAX_STREAM_LIFETIME_MS,
+  DEFAULT_MAX_SUBSCRIBER_SELECTOR_COST,
+  DEFAULT_MAX_TOPIC_LENGTH,
   DEFAULT_MAX_TOPICS_PER_REQUEST,
 } from '../hub/options.js';
 import {
@@ -322,6 +326,37 @@ export const SERVE_SETTINGS: readonly ServeSetting[] = [
     defaultText: String(DEFAULT_MAX_TOPICS_PER_REQUEST),
   },
   {
+    key: 'maxTopicLength',
+    flag: '--max-topic-length <number>',
+    env: ['SSEHUB_MAX_TOPIC_LENGTH'],
+    kind: 'integer',
+    positive: true,
+    group: 'Limits',
+    description: 'longest topic, topic selector or update id, in characters',
+    defaultText: String(DEFAULT_MAX_TOPIC_LENGTH),
+  },
+  {
+    key: 'maxSelectorCost',
+    flag: '--max-selector-cost <number>',
+    env: ['SSEHUB_MAX_SELECTOR_COST'],
+    kind: 'integer',
+    positive: true,
+    group: 'Limits',
+    description:
+      'most one compiled template or URL pattern may cost (automaton states + edges), in a subscription or a token',
+    defaultText: String(DEFAULT_MAX_SELECTOR_COST),
+  },
+  {
+    key: 'maxSubscriberSelectorCost',
+    flag: '--max-subscriber-selector-cost <number>',
+    env: ['SSEHUB_MAX_SUBSCRIBER_SELECTOR_COST'],
+    kind: 'integer',
+    positive: true,
+    group: 'Limits',
+    description: 'most the pattern selectors of one subscription may cost together',
+    defaultText: String(DEFAULT_MAX_SUBSCRIBER_SELECTOR_COST),
+  },
+  {
     key: 'maxReplay',
     flag: '--max-replay <number>',
     env: ['SSEHUB_MAX_REPLAY'],
@@ -329,6 +364,15 @@ export const SERVE_SETTINGS: readonly ServeSetting[] = [
     group: 'Limits',
     description: 'most updates replayed to one resuming subscriber',
     defaultText: String(DEFAULT_MAX_REPLAY),
+  },
+  {
+    key: 'historyCache',
+    flag: '--history-cache <size>',
+    env: ['SSEHUB_HISTORY_CACHE'],
+    kind: 'bytes',
+    group: 'Limits',
+    description: 'history pages kept in memory for concurrent replays to share (0 = off)',
+    defaultText: size(DEFAULT_HISTORY_CACHE_BYTES),
   },
   {
     key: 'maxConnections',

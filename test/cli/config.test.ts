@@ -71,6 +71,10 @@ describe('resolveServeConfig', () => {
         SSEHUB_MAX_BODY: '64kb',
         SSEHUB_MAX_TOPICS: '50',
         SSEHUB_MAX_REPLAY: '1000',
+        SSEHUB_MAX_TOPIC_LENGTH: '512',
+        SSEHUB_MAX_SELECTOR_COST: '200',
+        SSEHUB_MAX_SUBSCRIBER_SELECTOR_COST: '800',
+        SSEHUB_HISTORY_CACHE: '4mb',
         SSEHUB_DEMO: 'off',
         SSEHUB_METRICS: 'on',
         SSEHUB_LOG_LEVEL: 'DEBUG',
@@ -106,7 +110,11 @@ describe('resolveServeConfig', () => {
       maxQueueBytes: 2 * 1024 * 1024,
       maxBodyBytes: 64 * 1024,
       maxTopicsPerRequest: 50,
+      maxTopicLength: 512,
+      maxSelectorCost: 200,
+      maxSubscriberSelectorCost: 800,
       maxReplay: 1000,
+      historyCacheBytes: 4 * 1024 * 1024,
     });
     assert.equal(config.devSecret, undefined);
   });
