@@ -57,6 +57,11 @@ export interface AuthorizerOptions extends KeySource {
    * `maxSelectorCost`).
    */
   maxSelectorCost?: number;
+  /**
+   * Budget of a token's selectors for one action together; a token over it is INVALID_TOKEN.
+   * Default DEFAULT_MAX_SELECTOR_SET_COST (the hub passes its `maxSubscriberSelectorCost`).
+   */
+  maxSelectorSetCost?: number;
   /** Fetch limits when a JWKS URL is used. */
   jwks?: JwksOptions;
 }
@@ -125,6 +130,7 @@ export function createAuthorizer(options: AuthorizerOptions): Authorizer {
     'maxSelectors',
   );
   const maxSelectorCost = positive(options.maxSelectorCost, 'maxSelectorCost');
+  const maxSelectorSetCost = positive(options.maxSelectorSetCost, 'maxSelectorSetCost');
   const jwks = options.jwks ?? {};
   const shared = hasKey(options) ? options : undefined;
   const sources: Record<TokenRole, KeySource | undefined> = {
@@ -193,6 +199,7 @@ export function createAuthorizer(options: AuthorizerOptions): Authorizer {
         maxSelectors,
         baseURL: options.baseURL,
         maxSelectorCost,
+        maxSelectorSetCost,
       });
     },
   };

@@ -23,7 +23,12 @@
  */
 import type { JWTPayload } from 'jose';
 import { isSseHubError, SseHubError } from '../errors.js';
-import { compileSelector, type MatcherKind } from './topic-selector.js';
+import {
+  type CompiledSelector,
+  compileSelector,
+  DEFAULT_MAX_SELECTOR_SET_COST,
+  type MatcherKind,
+} from './topic-selector.js';
 import type { Claims, TopicMatcher } from './types.js';
 
 /** RFC 9396 `type` values that mean a Mercure authorization detail (see the module comment). */
@@ -42,6 +47,12 @@ export interface ClaimsOptions {
    * DEFAULT_MAX_SELECTOR_COST. A selector over it rejects the whole token (see `Reader.compile`).
    */
   maxSelectorCost?: number;
+  /**
+   * Budget of a token's selectors for one action together (same measure): the publish selectors
+   * run on every publish, the subscribe ones on every private update, per subscriber. Default
+   * DEFAULT_MAX_SELECTOR_SET_COST (the hub passes its `maxSubscriberSelectorCost`).
+   */
+  maxSelectorSetCost?: number;
 }
 
 const invalid = (detail: string) => new SseHubError('INVALID_TOKEN', detail);
@@ -54,11 +65,23 @@ class Grants {
   readonly matchers: TopicMatcher[] = [];
   granted = false;
   readonly #seen = new Set<TopicMatcher>();
+  #cost = 0;
 
-  add(matcher: TopicMatcher): void {
+  constructor(
+    readonly action: 'publish' | 'subscribe',
+    readonly maxCost: number,
+  ) {}
+
+  add(matcher: CompiledSelector): void {
     this.granted = true;
     // compileSelector returns one object per (selector, syntax), so identity is a cheap dedupe.
     if (this.#seen.has(matcher)) return;
+    this.#cost += matcher.cost;
+    if (this.#cost > this.maxCost) {
+      throw invalid(
+        `the token's ${this.action} selectors cost more than ${this.maxCost} together (maxSubscriberSelectorCost)`,
+      );
+    }
     this.#seen.add(matcher);
     this.sources.push(matcher.source);
     this.matchers.push(matcher);
@@ -69,13 +92,17 @@ const MATCH_TYPES: Record<string, MatcherKind> = { Exact: 'exact', URLPattern: '
 const SNAKE_MATCH_TYPES: Record<string, MatcherKind> = { exact: 'exact', urlpattern: 'urlpattern' };
 
 class Reader {
-  readonly publish = new Grants();
-  readonly subscribe = new Grants();
+  readonly publish: Grants;
+  readonly subscribe: Grants;
   #count = 0;
 
-  constructor(readonly options: ClaimsOptions) {}
+  constructor(readonly options: ClaimsOptions) {
+    const maxCost = options.maxSelectorSetCost ?? DEFAULT_MAX_SELECTOR_SET_COST;
+    this.publish = new Grants('publish', maxCost);
+    this.subscribe = new Grants('subscribe', maxCost);
+  }
 
-  compile(source: string, kind: MatcherKind): TopicMatcher {
+  compile(source: string, kind: MatcherKind): CompiledSelector {
     if (++this.#count > this.options.maxSelectors) {
       throw invalid(`the token carries more than ${this.options.maxSelectors} topic selectors`);
     }
@@ -100,7 +127,7 @@ class Reader {
   }
 
   /** `{ match, matchType | match_type }`, the draft-08 topic matcher object. */
-  matcherObject(entry: unknown, where: string): TopicMatcher {
+  matcherObject(entry: unknown, where: string): CompiledSelector {
     if (!isObject(entry)) throw invalid(`${where}: a topic entry must be an object`);
     const { match, matchType, match_type: snake } = entry;
     if (typeof match !== 'string' || match === '') {

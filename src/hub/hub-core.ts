@@ -3,6 +3,7 @@ import type { Update } from '../transport/types.js';
 import type { LoopSlicer } from './loop-slicer.js';
 import type { Subscriber } from './subscriber.js';
 import { SubscriberIndex } from './subscriber-index.js';
+import type { TopicMatcher } from './types.js';
 import { encodeUpdate } from './update-frame.js';
 
 /**
@@ -18,6 +19,8 @@ interface Dispatch {
   readonly position: number;
   readonly mark: number;
   frame: Buffer | undefined;
+  /** For a private update: which token matchers matched it, shared by every subscriber. */
+  readable: Map<TopicMatcher, boolean> | undefined;
 }
 
 /**
@@ -143,8 +146,17 @@ export class HubCore {
     if (this.#subscribers.size === 0) return;
     // Wraps after 2^53 updates; a subscriber's mark would have to survive that long to collide.
     this.#mark = this.#mark === Number.MAX_SAFE_INTEGER ? 1 : this.#mark + 1;
-    const d: Dispatch = { update, position, mark: this.#mark, frame: undefined };
+    const d: Dispatch = {
+      update,
+      position,
+      mark: this.#mark,
+      frame: undefined,
+      readable: update.private ? new Map() : undefined,
+    };
     let n = 0;
+    // A private update runs each subscriber's token matchers, which can cost up to a selector
+    // budget each: look at the clock after every subscriber then.
+    const perCheck = update.private ? 1 : OFFERS_PER_CHECK;
     try {
       const topics = update.topics;
       for (let i = 0; i < topics.length; i++) {
@@ -152,7 +164,7 @@ export class HubCore {
         if (set === undefined) continue;
         for (const subscriber of set) {
           this.#offer(subscriber, d);
-          if (++n === OFFERS_PER_CHECK) {
+          if (++n >= perCheck) {
             n = 0;
             yield;
           }
@@ -160,7 +172,7 @@ export class HubCore {
       }
       for (const subscriber of this.#index.wildcard) {
         this.#offer(subscriber, d);
-        if (++n === OFFERS_PER_CHECK) {
+        if (++n >= perCheck) {
           n = 0;
           yield;
         }
@@ -173,7 +185,7 @@ export class HubCore {
         if (!matched) continue;
         for (const subscriber of group.subscribers) {
           this.#offer(subscriber, d);
-          if (++n === OFFERS_PER_CHECK) {
+          if (++n >= perCheck) {
             n = 0;
             yield;
           }
@@ -189,7 +201,7 @@ export class HubCore {
     if (subscriber.mark === d.mark) return;
     subscriber.mark = d.mark;
     const update = d.update;
-    if (update.private && !subscriber.mayRead(update.topics)) return;
+    if (update.private && !subscriber.mayRead(update.topics, d.readable)) return;
     if (!subscriber.wants(d.position)) return;
     if (d.frame === undefined) d.frame = encodeUpdate(update);
     subscriber.deliver(d.position, d.frame);

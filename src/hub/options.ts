@@ -8,7 +8,10 @@ import {
 import { createMemoryTransport } from '../transport/memory.js';
 import type { Transport } from '../transport/types.js';
 import { type AuthorizerOptions, createAuthorizer, type KeySource } from './authorizer.js';
-import { DEFAULT_MAX_SELECTOR_COST as TOPIC_SELECTOR_MAX_COST } from './topic-selector.js';
+import {
+  DEFAULT_MAX_SELECTOR_SET_COST,
+  DEFAULT_MAX_SELECTOR_COST as TOPIC_SELECTOR_MAX_COST,
+} from './topic-selector.js';
 import type { Authorizer } from './types.js';
 
 /** Keys for verifying tokens of one role. */
@@ -190,13 +193,10 @@ export const DEFAULT_MAX_TOPIC_LENGTH = 2048;
  */
 export const DEFAULT_MAX_SELECTOR_COST = TOPIC_SELECTOR_MAX_COST;
 /**
- * 4096 over all pattern selectors of one subscription: 100 typical URL patterns
- * (`https://example.com/users/:id/posts/:post`, 26 each) use 2600, 100 templates like
- * `https://example.com/books/{id}` 1100; the worst subscriber the budget allows adds about 70 ms
- * to a publish of a 2048-character topic (7 ms at 200 characters), against 8.6 ms for 100
- * typical URL patterns all running (bench/selector-worst-case.ts). Exact selectors cost nothing.
+ * 4096 over all pattern selectors of one subscription, and over a token's selectors for one
+ * action (see DEFAULT_MAX_SELECTOR_SET_COST for the figures). Exact selectors cost nothing.
  */
-export const DEFAULT_MAX_SUBSCRIBER_SELECTOR_COST = 4096;
+export const DEFAULT_MAX_SUBSCRIBER_SELECTOR_COST = DEFAULT_MAX_SELECTOR_SET_COST;
 /**
  * 10 000 updates replayed to one reconnecting subscriber: covers minutes of downtime at a busy
  * topic while bounding the memory and CPU that one reconnect can cost (about 10 MB at 1 KB each).
@@ -319,7 +319,12 @@ function keySource(jwt: JwtKeyOptions): KeySource {
   return source;
 }
 
-function authorizer(options: HubOptions, baseURL: string, maxSelectorCost: number): Authorizer {
+function authorizer(
+  options: HubOptions,
+  baseURL: string,
+  maxSelectorCost: number,
+  maxSelectorSetCost: number,
+): Authorizer {
   if (options.authorizer !== undefined) {
     if (typeof options.authorizer?.verify !== 'function') {
       throw invalid('authorizer must have a verify(token, role) method');
@@ -331,6 +336,7 @@ function authorizer(options: HubOptions, baseURL: string, maxSelectorCost: numbe
     ...keySource(options.jwt ?? {}),
     baseURL,
     maxSelectorCost,
+    maxSelectorSetCost,
   };
   if (options.publisherJwt) authorizerOptions.publisher = keySource(options.publisherJwt);
   if (options.subscriberJwt) authorizerOptions.subscriber = keySource(options.subscriberJwt);
@@ -360,11 +366,17 @@ export function resolveHubOptions(options: HubOptions = {}): ResolvedHubOptions 
     DEFAULT_MAX_SELECTOR_COST,
     1,
   );
+  const maxSubscriberSelectorCost = integer(
+    'maxSubscriberSelectorCost',
+    options.maxSubscriberSelectorCost,
+    DEFAULT_MAX_SUBSCRIBER_SELECTOR_COST,
+    1,
+  );
   if (options.transport !== undefined && typeof options.transport?.publish !== 'function') {
     throw invalid('transport must implement the Transport interface');
   }
   const resolved: Omit<ResolvedHubOptions, 'transport'> = {
-    authorizer: authorizer(options, hubUrl, maxSelectorCost),
+    authorizer: authorizer(options, hubUrl, maxSelectorCost, maxSubscriberSelectorCost),
     anonymous: flag('anonymous', options.anonymous, false),
     allowQueryToken: flag('allowQueryToken', options.allowQueryToken, false),
     corsOrigins,
@@ -390,12 +402,7 @@ export function resolveHubOptions(options: HubOptions = {}): ResolvedHubOptions 
     ),
     maxTopicLength: integer('maxTopicLength', options.maxTopicLength, DEFAULT_MAX_TOPIC_LENGTH, 1),
     maxSelectorCost,
-    maxSubscriberSelectorCost: integer(
-      'maxSubscriberSelectorCost',
-      options.maxSubscriberSelectorCost,
-      DEFAULT_MAX_SUBSCRIBER_SELECTOR_COST,
-      1,
-    ),
+    maxSubscriberSelectorCost,
     maxReplay: integer('maxReplay', options.maxReplay, DEFAULT_MAX_REPLAY, 0),
     replayPageSize: integer('replayPageSize', options.replayPageSize, DEFAULT_REPLAY_PAGE_SIZE, 1),
     historyCacheBytes: integer(

@@ -8,7 +8,11 @@ import type { PublishInput } from './types.js';
 export interface PublishLimits {
   maxTopicsPerRequest: number;
   maxTopicLength: number;
+  /** The base relative topics resolve against (the hub's `publicUrl`). */
+  publicUrl?: string;
 }
+
+const DEFAULT_BASE = 'https://localhost/';
 
 /** An update that passed validation; `id` is still undefined when the hub must generate one. */
 export type ValidUpdate = Omit<Update, 'id'> & { id: string | undefined };
@@ -74,6 +78,40 @@ export function checkTopicText(topic: unknown, maxLength: number): string {
   return topic;
 }
 
+/**
+ * Text no URL component percent-encodes (no `@`: in userinfo `:`, `;` and `=` are encoded too;
+ * no `'`: encoded in special schemes' queries).
+ */
+const NEVER_ENCODED = /^[A-Za-z0-9\-._~!$&()*+,;=:/?#%]*$/;
+
+/**
+ * How long `topic` is as URL patterns match it: the normalised URL (relative topics resolved
+ * against `base`), where a non-ASCII character becomes up to 12 characters (`%F0%9F%98%80`). A
+ * topic short in characters can be long for the matcher, and the length limit, which bounds the
+ * matching work, must hold for what is matched.
+ */
+export function matchedTopicLength(topic: string, base: string): number {
+  if (NEVER_ENCODED.test(topic)) return topic.length;
+  try {
+    return Math.max(topic.length, new URL(topic, base).href.length);
+  } catch {
+    return topic.length; // not a URL: URL patterns never match it
+  }
+}
+
+/** A topic to publish: checkTopicText, and the length limit also holds percent-encoded. */
+function checkPublishTopic(topic: unknown, maxLength: number, base: string): string {
+  const text = checkTopicText(topic, maxLength);
+  const encoded = matchedTopicLength(text, base);
+  if (encoded > maxLength) {
+    throw new SseHubError(
+      'INVALID_TOPIC',
+      `a topic is ${encoded} characters long once percent-encoded (as URL patterns match it); the limit is ${maxLength}`,
+    );
+  }
+  return text;
+}
+
 function checkId(id: unknown, maxLength: number): string | undefined {
   if (id === undefined || id === '') return undefined;
   if (typeof id !== 'string') throw new SseHubError('INVALID_ID', 'id must be a string');
@@ -114,7 +152,7 @@ export function validatePublish(input: PublishInput, limits: PublishLimits): Val
     throw new SseHubError('TOO_MANY_TOPICS', `at most ${limits.maxTopicsPerRequest}`);
   }
   for (const topic of topics) {
-    checkTopicText(topic, limits.maxTopicLength);
+    checkPublishTopic(topic, limits.maxTopicLength, limits.publicUrl ?? DEFAULT_BASE);
     if (isReservedTopic(topic)) throw new SseHubError('RESERVED_TOPIC', topic);
   }
   const data = input.data ?? '';

@@ -139,12 +139,19 @@ export class Subscriber implements DeadlineEntry {
    * The private-update rule: true when a subscribe selector of the token matches at least one
    * topic (canonical or alternate) of the update.
    */
-  mayRead(topics: readonly string[]): boolean {
+  mayRead(topics: readonly string[], memo?: Map<TopicMatcher, boolean>): boolean {
     if (this.#readsAll) return true;
     const matchers = this.#readMatchers;
     for (let i = 0; i < matchers.length; i++) {
       const matcher = matchers[i]!;
-      for (let j = 0; j < topics.length; j++) if (matcher.matches(topics[j]!)) return true;
+      // Subscribers with the same token share its compiled matchers: one update runs each once.
+      let found = memo?.get(matcher);
+      if (found === undefined) {
+        found = false;
+        for (let j = 0; j < topics.length && !found; j++) found = matcher.matches(topics[j]!);
+        memo?.set(matcher, found);
+      }
+      if (found) return true;
     }
     return false;
   }

@@ -265,25 +265,27 @@ function componentValues(url: URL): Record<Component, string> {
 }
 
 /**
- * The last topic parsed, and its components: the hub runs one update's topic against every
- * URL-pattern subscriber in a row, so this spares a URL parse per subscriber.
+ * Topics parsed lately, with their components. The hub runs each topic of an update against every
+ * URL-pattern group in a row; with one entry, an update of several topics would parse each of
+ * them again for every group. Enough entries for the most topics one update may have.
  */
-let lastParsed:
-  | { topic: string; base: string | undefined; values: Record<Component, string> | undefined }
-  | undefined;
+const PARSED_TOPICS = 128;
+const parsed = new Map<string, Record<Component, string> | undefined>();
 
 function parseTopic(
   topic: string,
   base: string | undefined,
 ): Record<Component, string> | undefined {
-  if (lastParsed?.topic === topic && lastParsed.base === base) return lastParsed.values;
+  const key = base === undefined ? topic : `${base}\u0000${topic}`;
+  if (parsed.has(key)) return parsed.get(key);
   let values: Record<Component, string> | undefined;
   try {
     values = componentValues(new URL(topic, base));
   } catch {
     values = undefined;
   }
-  lastParsed = { topic, base, values };
+  if (parsed.size >= PARSED_TOPICS) parsed.delete(parsed.keys().next().value as string);
+  parsed.set(key, values);
   return values;
 }
 

@@ -133,6 +133,26 @@ describe('invalid UTF-8 in requests', () => {
     );
   });
 
+  it("counts a topic's length as URL patterns match it: percent-encoded", async () => {
+    // 300 CJK characters are 300 characters, but 2700 once percent-encoded: over the 2048 limit.
+    const long = `${TOPIC}/${'中'.repeat(300)}`;
+    const refused = await post(`topic=${encodeURIComponent(long)}&data=x`);
+    assert.equal(refused.status, 400);
+    assert.match(refused.body, /percent-encoded/);
+    // 200 of them (1800) fit, and the update reaches a URL-pattern subscriber.
+    const fits = `${TOPIC}/${'中'.repeat(200)}`;
+    const conn = await subscribe(
+      `${h.url}?match_urlpattern=${encodeURIComponent(`${TOPIC}/:name`)}`,
+    );
+    const ok = await post(`topic=${encodeURIComponent(fits)}&data=fits`);
+    assert.equal(ok.status, 200, ok.body);
+    await conn.waitFor(() => conn.events.length >= 1, 'the update');
+    assert.deepEqual(
+      conn.events.map((e) => e.data),
+      ['fits'],
+    );
+  });
+
   it('keeps a malformed percent escape literally', async () => {
     const conn = await subscribe(subscribeUrl(h.url, [`${TOPIC}/literal`]));
     const res = await post(`topic=${encodeURIComponent(`${TOPIC}/literal`)}&id=%ZZ&data=100%`);

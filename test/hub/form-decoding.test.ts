@@ -84,6 +84,12 @@ describe('strict form decoding', () => {
     });
   }
 
+  it('reads text wider than bytes (a URL rewritten by a framework) as its UTF-8', () => {
+    assert.equal(decodeComponent('ł', false), 'ł');
+    assert.equal(decodeComponent('a%C5%82ł€', false), 'ałł€');
+    assert.throws(() => decodeComponent('\uD800x', false), invalidEncoding);
+  });
+
   it('refuses raw bytes that are not UTF-8 in a body', () => {
     const raw = Buffer.concat([
       Buffer.from('topic=t&data=a'),

@@ -351,6 +351,23 @@ describe('budgets over HTTP', () => {
     assert.equal(refused.status, 401);
   });
 
+  it("refuses a token whose selectors for one action cost more than a subscriber's together", async () => {
+    // Each within the per-selector budget; five of them pass the set budget (4096), four do not.
+    const costly = (i: number) => `https://t${i}.example/${vars(90)}`;
+    assert.ok(costOf(costly(0)) <= DEFAULT_MAX_SELECTOR_COST);
+    assert.ok(costOf(costly(0)) * 5 > DEFAULT_MAX_SUBSCRIBER_SELECTOR_COST);
+    assert.ok(costOf(costly(0)) * 4 <= DEFAULT_MAX_SUBSCRIBER_SELECTOR_COST);
+    const topic = [['topic', 'https://example.com/1']] as [string, string][];
+    const five = await mintTestToken({ subscribe: [0, 1, 2, 3, 4].map(costly) });
+    const refused = await getText(url(topic), withToken(five));
+    assert.equal(refused.status, 401);
+    assert.match(refused.body, /invalid/i);
+    const four = await mintTestToken({ subscribe: [0, 1, 2, 3].map(costly) });
+    const conn = await openSse(url(topic), { headers: withToken(four) });
+    assert.equal(conn.status, 200);
+    conn.close();
+  });
+
   it('answers 401 to a request without a token before compiling any selector', async () => {
     const before = selectorCacheStats().compilations;
     // Valid patterns never seen before (they would be compiled), then ones over the budget

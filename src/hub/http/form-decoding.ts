@@ -15,6 +15,8 @@ const NEEDS_DECODING = /[%+\u0080-\uffff]/;
 // In a `u` regex a well-formed pair is one code point, so this only finds lone surrogates.
 const LONE_SURROGATE = /\p{Cs}/u;
 const MALFORMED_ESCAPE = /%(?![0-9A-Fa-f]{2})/;
+// A character that cannot stand for one byte.
+const WIDE = /[\u0100-\uffff]/;
 
 function hexValue(c: number): number {
   if (c >= 0x30 && c <= 0x39) return c - 0x30;
@@ -29,6 +31,11 @@ function hexValue(c: number): number {
  */
 export function decodeComponent(part: string, plusIsSpace = true): string {
   if (!NEEDS_DECODING.test(part)) return part;
+  if (WIDE.test(part)) {
+    // Text rather than bytes (a framework that rewrote the URL): its own UTF-8 bytes, then as usual.
+    if (LONE_SURROGATE.test(part)) throw new SseHubError('INVALID_ENCODING');
+    part = Buffer.from(part, 'utf8').toString('latin1');
+  }
   const bytes = Buffer.allocUnsafe(part.length);
   let n = 0;
   for (let i = 0; i < part.length; i++) {
