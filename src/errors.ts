@@ -54,6 +54,10 @@ export const errorTable = {
 
   // Hub: operation
   SHUTTING_DOWN: { status: 503, message: 'The hub is shutting down' },
+  HUB_OVERLOADED: {
+    status: 503,
+    message: 'The hub is behind with delivering updates; retry shortly',
+  },
   TRANSPORT_FAILURE: { status: 503, message: 'The update could not be stored' },
   TRANSPORT_CLOSED: { status: 503, message: 'The transport is closed' },
   TOO_MANY_CONNECTIONS: { status: 503, message: 'Too many connections, retry later' },

@@ -232,6 +232,7 @@ export function resolveServeConfig(
     ['maxSubscriberSelectorCost', num('maxSubscriberSelectorCost')],
     ['maxReplay', num('maxReplay')],
     ['historyCacheBytes', num('historyCache')],
+    ['maxDispatchBacklog', num('maxDispatchBacklog')],
   ];
   const hubRecord = hub as Record<string, unknown>;
   for (const [key, value] of optional) if (value !== undefined) hubRecord[key] = value;
@@ -256,6 +257,7 @@ export function resolveServeConfig(
   if (durability !== undefined) server.durability = durability;
   const serverNumbers: [keyof ServerOptions, number | undefined][] = [
     ['maxConnections', num('maxConnections')],
+    ['maxStreamsPerConnection', num('maxStreamsPerConnection')],
     ['headersTimeoutMs', num('headersTimeout')],
     ['requestTimeoutMs', num('requestTimeout')],
     ['keepAliveTimeoutMs', num('keepAliveTimeout')],
@@ -263,6 +265,11 @@ export function resolveServeConfig(
   ];
   const serverRecord = server as Record<string, unknown>;
   for (const [key, value] of serverNumbers) if (value !== undefined) serverRecord[key] = value;
+  const streams = num('maxStreamsPerConnection');
+  if (streams !== undefined && streams > 2 ** 32 - 1) {
+    // An HTTP/2 SETTINGS value is 32 bits.
+    throw new SseHubError('INVALID_CONFIG', '--max-streams-per-connection must be at most 4294967295');
+  }
   const headers = num('headersTimeout');
   if (headers !== undefined && headers > (num('requestTimeout') ?? DEFAULT_REQUEST_TIMEOUT_MS)) {
     throw new SseHubError(

@@ -2,6 +2,7 @@ import {
   DEFAULT_HEARTBEAT_MS,
   DEFAULT_HISTORY_CACHE_BYTES,
   DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_MAX_DISPATCH_BACKLOG,
   DEFAULT_MAX_QUEUE_BYTES,
   DEFAULT_MAX_REPLAY,
   DEFAULT_MAX_SELECTOR_COST,
@@ -14,6 +15,7 @@ import {
   DEFAULT_HEADERS_TIMEOUT_MS,
   DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
   DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_STREAMS_PER_CONNECTION,
   DEFAULT_REQUEST_TIMEOUT_MS,
 } from '../server/limits.js';
 import { DEFAULT_MAX_LOG_BUFFER_BYTES } from '../server/logging.js';
@@ -366,6 +368,16 @@ export const SERVE_SETTINGS: readonly ServeSetting[] = [
     defaultText: String(DEFAULT_MAX_REPLAY),
   },
   {
+    key: 'maxDispatchBacklog',
+    flag: '--max-dispatch-backlog <number>',
+    env: ['SSEHUB_MAX_DISPATCH_BACKLOG'],
+    kind: 'integer',
+    positive: true,
+    group: 'Limits',
+    description: 'updates that may wait for fan-out before publishes are refused with 503',
+    defaultText: String(DEFAULT_MAX_DISPATCH_BACKLOG),
+  },
+  {
     key: 'historyCache',
     flag: '--history-cache <size>',
     env: ['SSEHUB_HISTORY_CACHE'],
@@ -384,6 +396,17 @@ export const SERVE_SETTINGS: readonly ServeSetting[] = [
     description:
       'most client connections open at once; past it new ones get 503 with Retry-After (over TLS they are closed)',
     defaultText: `${DEFAULT_MAX_CONNECTIONS}, less if the open-file limit is lower`,
+  },
+  {
+    key: 'maxStreamsPerConnection',
+    flag: '--max-streams-per-connection <number>',
+    env: ['SSEHUB_MAX_STREAMS_PER_CONNECTION'],
+    kind: 'integer',
+    positive: true,
+    group: 'Limits',
+    description:
+      'HTTP/2: most streams open at once on one connection; further ones wait (or are refused) until one ends',
+    defaultText: String(DEFAULT_MAX_STREAMS_PER_CONNECTION),
   },
   {
     key: 'headersTimeout',

@@ -43,6 +43,10 @@ export function createHub(options: HubOptions = {}): Hub {
   };
 
   const publish = async (valid: ValidUpdate, via: PublishVia): Promise<string> => {
+    // Refused before it is stored: an accepted update is never dropped, so the bound applies here.
+    if (core.backlog.queued >= opts.maxDispatchBacklog) {
+      throw new SseHubError('HUB_OVERLOADED', `${core.backlog.queued} updates wait for fan-out`);
+    }
     const update: Update = { ...valid, id: valid.id ?? generateUpdateId() };
     await store(update);
     logger.info(

@@ -25,20 +25,24 @@ export interface HistoryPagesOptions {
 }
 
 interface CachedPage {
+  readonly k: number;
   readonly entries: HistoryEntry[];
-  readonly bytes: number;
+  /** Every update of the page with a position up to this one is in `entries`. */
+  readonly upTo: number;
+  bytes: number;
 }
 
 /**
  * History read in pages, shared by every replay of one hub. A page covers a fixed range of
  * positions, `(k × pageSize, (k + 1) × pageSize]`, so resumers that start at different ids still
- * read the same pages; a full page never changes (positions are never reused), so it is kept in a
- * byte-bounded LRU, with the frames replays encoded, and a reconnect storm reads and encodes each
- * update once instead of once per client. Pages still being written (past the newest full one)
- * are read directly, each time.
+ * read the same pages. Positions are never reused, so what a page held once it still holds; the
+ * newest page, still being written, is extended by later reads rather than read again. Pages are
+ * kept, with the frames replays encoded, in a byte-bounded LRU: a reconnect storm reads and
+ * encodes each update once instead of once per client, and a resumer that stops reading pins a
+ * shared page, not a copy of its own.
  *
  * Every page read is one bounded store call, and the reader yields the loop between pages when
- * its slice is up, so many concurrent replays never hold the event loop.
+ * the slice is up, so many concurrent replays never hold the event loop.
  */
 export class HistoryPages {
   readonly #transport: Transport;
@@ -47,6 +51,8 @@ export class HistoryPages {
   readonly #maxBytes: number;
   readonly #cache = new Map<number, CachedPage>();
   readonly #loading = new Map<number, Promise<CachedPage>>();
+  // Which cached page an entry belongs to, so that encoding its frame is charged to the cache.
+  readonly #owner = new WeakMap<HistoryEntry, CachedPage>();
   #bytes = 0;
 
   constructor(transport: Transport, slicer: LoopSlicer, options: HistoryPagesOptions) {
@@ -61,10 +67,16 @@ export class HistoryPages {
     return this.#bytes;
   }
 
+  /** Returns a promise to wait on when the loop slice is used up, so other work can run. */
+  breather(): Promise<void> | undefined {
+    return this.#slicer.shouldYield() ? yieldToLoop() : undefined;
+  }
+
   /**
    * The entries with `after < position <= until`, oldest first, one page at a time. Throws
-   * HistoryGapError when the store trimmed updates in the range before they were read, unless
-   * `lossless` is false for the first page (a replay of "whatever is retained" may start later).
+   * HistoryGapError when the store trimmed updates in the range before they were read. With
+   * `trimmedStartIsLoss` false (a replay of "whatever is retained"), updates trimmed before the
+   * first one found are no loss: the range just starts later.
    */
   async *range(
     after: number,
@@ -77,86 +89,105 @@ export class HistoryPages {
     while (cursor < until) {
       if (this.#slicer.shouldYield()) await yieldToLoop();
       const k = Math.floor(cursor / size);
-      const pageEnd = (k + 1) * size;
-      let entries: readonly HistoryEntry[];
-      if (pageEnd <= until) {
-        entries = await this.#page(k, cursor, strict);
-      } else {
-        entries = await this.#readChecked(cursor, until, strict);
-      }
-      strict = true;
-      const end = Math.min(pageEnd, until);
-      // Only the part of the page inside (cursor, end]: aligned pages may start before `after`.
+      const end = Math.min((k + 1) * size, until);
+      const { entries } = await this.#page(k, end);
+      // Only the part of the page inside (cursor, end]: pages are aligned, ranges are not.
       let from = 0;
       while (from < entries.length && entries[from]!.position <= cursor) from++;
-      let to = entries.length;
-      while (to > from && entries[to - 1]!.position > end) to--;
+      let to = from;
+      while (to < entries.length && entries[to]!.position <= end) to++;
+      if (strict && entries[from]?.position !== cursor + 1) await this.#checkNotTrimmed(cursor);
       cursor = end;
-      if (to > from) yield from === 0 && to === entries.length ? entries : entries.slice(from, to);
+      if (to > from) {
+        strict = true;
+        yield from === 0 && to === entries.length ? entries : entries.slice(from, to);
+      }
     }
   }
 
   /** The frame of `entry`, encoded once for every replay that shares its page. */
   frame(entry: HistoryEntry): Buffer {
-    if (entry.frame === undefined) entry.frame = encodeUpdate(entry.update);
+    if (entry.frame === undefined) {
+      entry.frame = encodeUpdate(entry.update);
+      const page = this.#owner.get(entry);
+      if (page !== undefined) {
+        page.bytes += entry.frame.byteLength;
+        if (this.#cache.get(page.k) === page) this.#charge(entry.frame);
+      }
+    }
     return entry.frame;
   }
 
-  async #page(k: number, cursor: number, strict: boolean): Promise<readonly HistoryEntry[]> {
-    const cached = this.#cache.get(k);
-    if (cached !== undefined) {
-      // Most recently used last, so eviction takes the page no replay has touched for longest.
-      this.#cache.delete(k);
-      this.#cache.set(k, cached);
-      return cached.entries;
-    }
-    let loading = this.#loading.get(k);
-    if (loading === undefined) {
-      const size = this.#pageSize;
-      loading = this.#readChecked(k * size, (k + 1) * size, false).then((entries) => {
-        const page = { entries, bytes: estimateBytes(entries) };
-        this.#store(k, page);
-        return page;
-      });
-      const done = (): void => {
+  /** Page `k`, read at least up to position `end`. */
+  async #page(k: number, end: number): Promise<CachedPage> {
+    for (;;) {
+      const cached = this.#cache.get(k);
+      if (cached !== undefined && cached.upTo >= end) {
+        // Most recently used last, so eviction takes the page no replay has touched for longest.
+        this.#cache.delete(k);
+        this.#cache.set(k, cached);
+        return cached;
+      }
+      const loading = this.#loading.get(k);
+      if (loading !== undefined) {
+        const page = await loading.catch(() => undefined);
+        if (page !== undefined && page.upTo >= end) return page;
+        continue;
+      }
+      const load = this.#extend(k, cached, end);
+      this.#loading.set(k, load);
+      try {
+        const page = await load;
+        if (page.upTo >= end) return page;
+      } finally {
         this.#loading.delete(k);
-      };
-      loading.then(done, done);
-      this.#loading.set(k, loading);
-    }
-    const page = await loading;
-    if (strict) await this.#checkNotTrimmed(cursor, page.entries);
-    return page.entries;
-  }
-
-  async #readChecked(after: number, until: number, strict: boolean): Promise<HistoryEntry[]> {
-    const stored = await this.#transport.read(after, until, this.#pageSize);
-    const entries = stored.map(toEntry);
-    if (strict) await this.#checkNotTrimmed(after, entries);
-    return entries;
-  }
-
-  /**
-   * Throws when updates after `cursor` were trimmed before this read saw them: the first entry
-   * read lies past `cursor + 1` and the store's oldest retained update is past `cursor + 1` too.
-   */
-  async #checkNotTrimmed(cursor: number, entries: readonly HistoryEntry[]): Promise<void> {
-    let first: HistoryEntry | undefined;
-    for (const entry of entries) {
-      if (entry.position > cursor) {
-        first = entry;
-        break;
       }
     }
-    if (first !== undefined && first.position === cursor + 1) return;
+  }
+
+  /** Reads what page `k` lacks (after what `cached` holds) up to the page's end. */
+  async #extend(k: number, cached: CachedPage | undefined, end: number): Promise<CachedPage> {
+    const size = this.#pageSize;
+    const pageEnd = (k + 1) * size;
+    const from = cached?.upTo ?? k * size;
+    const fresh = (await this.#transport.read(from, pageEnd, pageEnd - from)).map(toEntry);
+    const last = fresh.length > 0 ? fresh[fresh.length - 1]!.position : from;
+    const page: CachedPage = {
+      k,
+      entries: cached === undefined ? fresh : cached.entries.concat(fresh),
+      // The read saw every update stored up to `end` (the caller's snapshot) and up to `last`.
+      upTo: Math.min(pageEnd, Math.max(end, last)),
+      bytes: (cached?.bytes ?? 0) + estimateBytes(fresh),
+    };
+    for (const entry of page.entries) this.#owner.set(entry, page);
+    this.#store(k, page);
+    return page;
+  }
+
+  /** Throws when updates after `cursor` are gone: the oldest retained one lies past it. */
+  async #checkNotTrimmed(cursor: number): Promise<void> {
     const { oldest, newest } = await this.#transport.bounds();
     if (oldest > cursor + 1 && newest > cursor) throw new HistoryGapError(cursor, oldest);
   }
 
   #store(k: number, page: CachedPage): void {
+    const old = this.#cache.get(k);
+    if (old !== undefined) {
+      this.#cache.delete(k);
+      this.#bytes -= old.bytes;
+    }
     if (page.bytes > this.#maxBytes) return;
     this.#cache.set(k, page);
     this.#bytes += page.bytes;
+    this.#evict();
+  }
+
+  #charge(frame: Buffer): void {
+    this.#bytes += frame.byteLength;
+    this.#evict();
+  }
+
+  #evict(): void {
     for (const [key, old] of this.#cache) {
       if (this.#bytes <= this.#maxBytes) break;
       this.#cache.delete(key);
@@ -169,16 +200,13 @@ function toEntry(stored: StoredUpdate): HistoryEntry {
   return { position: stored.position, update: stored.update, frame: undefined };
 }
 
-/**
- * Roughly what a page pins: each update's strings (UTF-16) and, once encoded, its frame of about
- * the same size in UTF-8, plus object overhead.
- */
+/** What an update's strings pin (UTF-16, plus object overhead); frames are counted when made. */
 function estimateBytes(entries: readonly HistoryEntry[]): number {
   let bytes = 0;
   for (const { update } of entries) {
     let chars = update.id.length + update.data.length + (update.type?.length ?? 0);
     for (const topic of update.topics) chars += topic.length;
-    bytes += chars * 3 + 200;
+    bytes += chars * 2 + 200;
   }
   return bytes;
 }

@@ -1,5 +1,11 @@
 import type { Transport, Update } from '../transport/types.js';
-import type { HistoryEntry, HistoryPages } from './history-pages.js';
+import { type HistoryEntry, HistoryGapError, type HistoryPages } from './history-pages.js';
+
+/**
+ * Plans made again when the store trimmed the range while it was counted: the next plan starts
+ * from what is retained then (and answers "earliest" if the requested id is gone).
+ */
+const PLAN_ATTEMPTS = 3;
 
 /** The reserved last event id that asks for all retained history. */
 export const EARLIEST = 'earliest';
@@ -29,6 +35,22 @@ export interface HistoryPlan {
  * over it, page by page, finds where the replay must start.
  */
 export async function planHistory(
+  transport: Transport,
+  pages: HistoryPages,
+  accepts: (update: Update) => boolean,
+  lastEventId: string,
+  maxReplay: number,
+): Promise<HistoryPlan> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await planOnce(transport, pages, accepts, lastEventId, maxReplay);
+    } catch (err) {
+      if (!(err instanceof HistoryGapError) || attempt === PLAN_ATTEMPTS) throw err;
+    }
+  }
+}
+
+async function planOnce(
   transport: Transport,
   pages: HistoryPages,
   accepts: (update: Update) => boolean,
@@ -72,6 +94,8 @@ export interface HistoryReplay {
   pages(): AsyncIterable<readonly HistoryEntry[]>;
   /** The frame of an entry, shared by every replay that reads it. */
   frame(entry: HistoryEntry): Buffer;
+  /** A promise to wait on when the loop slice is used up (see LoopSlicer), else undefined. */
+  breather(): Promise<void> | undefined;
 }
 
 /** The replay of `plan` from the hub's shared history pages. */
@@ -84,5 +108,6 @@ export function pagedReplay(pages: HistoryPages, plan: HistoryPlan): HistoryRepl
         trimmedStartIsLoss: plan.lastEventId !== EARLIEST,
       }),
     frame: (entry) => pages.frame(entry),
+    breather: () => pages.breather(),
   };
 }

@@ -113,6 +113,11 @@ export interface HubOptions {
    * tests). Default DEFAULT_LOOP_SLICE_MS.
    */
   loopSliceMs?: number;
+  /**
+   * Most updates that may wait for fan-out (behind one whose delivery is paused) before publishes
+   * are refused with 503 HUB_OVERLOADED and `Retry-After`. Default DEFAULT_MAX_DISPATCH_BACKLOG.
+   */
+  maxDispatchBacklog?: number;
   /** `retry:` sent to new subscribers, in ms (0 = do not send). */
   retryMs?: number;
   /** Verified tokens whose claims are kept, so a reused token is not verified again. Default 1000. */
@@ -147,6 +152,7 @@ export interface ResolvedHubOptions {
   replayPageSize: number;
   historyCacheBytes: number;
   loopSliceMs: number;
+  maxDispatchBacklog: number;
   retryMs: number;
   tokenCacheSize: number;
   tokenCacheTtlMs: number;
@@ -218,6 +224,12 @@ export const DEFAULT_HISTORY_CACHE_BYTES = 16 * 1024 * 1024;
  * publish never waits behind more than about one slice of it.
  */
 export const DEFAULT_LOOP_SLICE_MS = 10;
+/**
+ * 1000 updates: a burst that large is absorbed, while a publisher faster than fan-out for good
+ * (each update to 10 000 subscribers takes ~20 ms) is told to slow down once delivery runs about
+ * 20 s behind, instead of growing memory and latency without bound.
+ */
+export const DEFAULT_MAX_DISPATCH_BACKLOG = 1000;
 
 /**
  * 1000 tokens: publishers reuse one token for many publishes, so a small cache removes almost all
@@ -412,6 +424,12 @@ export function resolveHubOptions(options: HubOptions = {}): ResolvedHubOptions 
       0,
     ),
     loopSliceMs: integer('loopSliceMs', options.loopSliceMs, DEFAULT_LOOP_SLICE_MS, 0),
+    maxDispatchBacklog: integer(
+      'maxDispatchBacklog',
+      options.maxDispatchBacklog,
+      DEFAULT_MAX_DISPATCH_BACKLOG,
+      1,
+    ),
     retryMs: integer('retryMs', options.retryMs, 0, 0),
     tokenCacheSize: integer('tokenCacheSize', options.tokenCacheSize, DEFAULT_TOKEN_CACHE_SIZE, 0),
     tokenCacheTtlMs: integer(

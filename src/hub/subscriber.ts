@@ -188,7 +188,8 @@ export class Subscriber implements DeadlineEntry {
             if (this.#ended !== undefined || stream.closed) return;
             if (!this.accepts(entry.update)) continue;
             stream.write(replay.frame(entry));
-            const wait = drained(stream);
+            // Many replays woken together must not each write a whole page in one loop turn.
+            const wait = drained(stream) ?? replay.breather();
             if (wait !== undefined) await wait;
           }
           if (this.#ended !== undefined || stream.closed) return;

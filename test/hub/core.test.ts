@@ -128,6 +128,7 @@ function replayOf(history: [number, Update][], until?: number): HistoryReplay {
       for (let i = 0; i < entries.length; i += 2) yield entries.slice(i, i + 2);
     },
     frame: (entry) => (entry.frame ??= encodeUpdate(entry.update)),
+    breather: () => undefined,
   };
 }
 

@@ -11,14 +11,19 @@ import { createHub } from '../../src/hub/create-hub.js';
 import type { HubOptions } from '../../src/hub/options.js';
 import { SqliteTransport } from '../../src/transport/sqlite.js';
 import type { Transport } from '../../src/transport/types.js';
-import { silentLogger, subscribeUrl } from '../helpers/hub-server.js';
+import { mintTestToken, silentLogger, subscribeUrl, TEST_SECRET } from '../helpers/hub-server.js';
 import { listen, openSse, type SseConnection } from '../helpers/sse-client.js';
 
 const TOPIC = 'https://example.com/live';
 
 /** A hub plus the server's cheapest route, `/healthz`, as `ssehub serve` has it. */
 async function startWithHealth(options: HubOptions) {
-  const hub = createHub({ logger: silentLogger(), anonymous: true, ...options });
+  const hub = createHub({
+    logger: silentLogger(),
+    anonymous: true,
+    jwt: { key: TEST_SECRET },
+    ...options,
+  });
   const server = createServer((req, res) => {
     if (req.url === '/healthz') res.end('ok');
     else hub.handler(req, res);
@@ -168,5 +173,65 @@ describe('a reconnect storm shares the event loop and the history reads', () => 
       reads <= pages * 3,
       `${reads} store reads for ${pages} pages and ${RESUMERS} clients`,
     );
+  });
+});
+
+describe('a publisher faster than fan-out', () => {
+  let h: Awaited<ReturnType<typeof startWithHealth>>;
+  let crowd: SseConnection[];
+  before(async () => {
+    h = await startWithHealth({ loopSliceMs: 0, maxDispatchBacklog: 2 });
+    crowd = await openMany(500, subscribeUrl(h.url, [TOPIC]));
+  });
+  after(() => h.close());
+
+  it('is refused with 503 and Retry-After once the backlog is full, and nothing accepted is lost', async () => {
+    const accepted: string[] = [];
+    // Back to back, in one turn: each fan-out pauses, so updates queue behind the first.
+    const results = await Promise.allSettled(
+      Array.from({ length: 6 }, (_, i) => h.hub.publish({ topics: [TOPIC], data: `n${i}` })),
+    );
+    const refused = results.filter((r) => r.status === 'rejected');
+    assert.ok(refused.length > 0, 'some publishes were refused');
+    for (const r of refused) {
+      assert.equal((r as PromiseRejectedResult).reason.code, 'HUB_OVERLOADED');
+    }
+    results.forEach((r, i) => {
+      if (r.status === 'fulfilled') accepted.push(`n${i}`);
+    });
+    // Over HTTP, with the backlog kept full meanwhile: 503 with Retry-After.
+    const token = await mintTestToken({ publish: ['*'] });
+    let answered = false;
+    const http = fetch(h.url, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: `topic=${encodeURIComponent(TOPIC)}&data=late`,
+    }).finally(() => {
+      answered = true;
+    });
+    let n = 0;
+    while (!answered) {
+      const data = `refill${n++}`;
+      await h.hub.publish({ topics: [TOPIC], data }).then(
+        () => accepted.push(data),
+        () => {},
+      );
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const res = await http;
+    assert.equal(res.status, 503);
+    assert.equal(res.headers.get('retry-after'), '1');
+    assert.match(await res.text(), /behind/);
+    // Every accepted update reaches every subscriber, in order; none of the refused ones does.
+    await Promise.all(crowd.map((c) => c.waitForEvents(accepted.length)));
+    for (const c of crowd) {
+      assert.deepEqual(
+        c.events.map((e) => e.data),
+        accepted,
+      );
+    }
   });
 });

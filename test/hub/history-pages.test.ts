@@ -110,6 +110,62 @@ describe('HistoryPages', () => {
   });
 });
 
+describe('HistoryPages: the page still being written', () => {
+  it('is read once for many concurrent replays near the head, and extended, not re-read', async () => {
+    const { transport, reads } = counted();
+    await publish(transport, 10); // positions 1..10, page (0, 256] unfinished
+    const pages = new HistoryPages(transport, slicer, { pageSize: 256, maxBytes: 1 << 20 });
+    const all = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => collect(pages.range(i % 10, 10))),
+    );
+    all.forEach((got, i) => {
+      assert.deepEqual(got.flat(), ids(i % 10, 10));
+    });
+    assert.equal(reads(), 1);
+    // Frames are shared too.
+    const frames = new Set<Buffer>();
+    for (let i = 0; i < 3; i++) {
+      for await (const page of pages.range(0, 10)) frames.add(pages.frame(page[0]!));
+    }
+    assert.equal(frames.size, 1);
+    await publish(transport, 5, 10); // positions 11..15
+    assert.deepEqual((await collect(pages.range(8, 15))).flat(), ids(8, 15));
+    assert.equal(reads(), 2, 'one more read, for what the page did not hold yet');
+  });
+
+  it('charges encoded frames to the cache', async () => {
+    const { transport } = counted();
+    await publish(transport, 4);
+    const pages = new HistoryPages(transport, slicer, { pageSize: 4, maxBytes: 1 << 20 });
+    const [page] = await collect2(pages.range(0, 4));
+    const before = pages.cachedBytes;
+    const frame = pages.frame(page![0]!);
+    assert.equal(pages.cachedBytes, before + frame.byteLength);
+  });
+
+  it('lets an earliest replay skip several pages trimmed before it read anything', async () => {
+    const { transport } = counted(4);
+    await publish(transport, 4); // positions 1..4
+    const pages = new HistoryPages(transport, slicer, { pageSize: 2, maxBytes: 0 });
+    const { oldest, newest } = await transport.bounds();
+    await publish(transport, 4, 100); // positions 5..8: 1..4 are trimmed
+    const got = (
+      await collect(pages.range(oldest - 1, newest + 4, { trimmedStartIsLoss: false }))
+    ).flat();
+    assert.deepEqual(got, ['u100', 'u101', 'u102', 'u103']);
+  });
+});
+
+function ids(from: number, to: number): string[] {
+  return Array.from({ length: to - from }, (_, i) => `u${from + i}`);
+}
+
+async function collect2(range: AsyncIterable<readonly HistoryEntry[]>) {
+  const out: (readonly HistoryEntry[])[] = [];
+  for await (const page of range) out.push(page);
+  return out;
+}
+
 describe('planHistory', () => {
   const everything = () => true;
 
@@ -145,5 +201,30 @@ describe('planHistory', () => {
     assert.equal((await planHistory(transport, pages, even, EARLIEST, 5)).lastEventId, EARLIEST);
     // maxReplay 0: nothing is replayed, and the header names the newest accepted update.
     assert.equal((await planHistory(transport, pages, even, EARLIEST, 0)).lastEventId, 'u8');
+  });
+
+  it('plans again when the store trims the range while it is counted', async () => {
+    const { transport } = counted(20);
+    await publish(transport, 20); // u0..u19, positions 1..20
+    // A burst arrives while the counting pass reads its first page: u0..u14 are trimmed.
+    let burst = true;
+    const racing: Transport = {
+      ...transport,
+      read: async (a, u, l) => {
+        const page = await transport.read(a, u, l);
+        if (burst) {
+          burst = false;
+          await publish(transport, 15, 100);
+        }
+        return page;
+      },
+    };
+    const pages = new HistoryPages(racing, slicer, { pageSize: 4, maxBytes: 0 });
+    // More than maxReplay follow u2, so the range is counted; u2 is gone by the second attempt.
+    const plan = await planHistory(racing, pages, everything, 'u2', 5);
+    assert.notEqual(plan.lastEventId, 'u2');
+    const sent = (await collect(pages.range(plan.after, plan.until))).flat();
+    assert.equal(sent.length, 5);
+    assert.deepEqual(sent, ['u110', 'u111', 'u112', 'u113', 'u114']);
   });
 });

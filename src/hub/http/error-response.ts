@@ -61,6 +61,10 @@ export function sendError(
     'Cache-Control': 'no-store',
     ...extraHeaders,
   };
+  // Overload passes quickly (the backlog drains in seconds); tell clients when to come back.
+  if (err?.code === 'HUB_OVERLOADED' && headers['Retry-After'] === undefined) {
+    headers['Retry-After'] = '1';
+  }
   const challenge = err === undefined ? undefined : challengeFor(err);
   if (challenge !== undefined) headers['WWW-Authenticate'] = challenge;
   const unread = err?.code === 'BODY_TOO_LARGE' || bodyLeftUnread(res);
