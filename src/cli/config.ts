@@ -268,7 +268,10 @@ export function resolveServeConfig(
   const streams = num('maxStreamsPerConnection');
   if (streams !== undefined && streams > 2 ** 32 - 1) {
     // An HTTP/2 SETTINGS value is 32 bits.
-    throw new SseHubError('INVALID_CONFIG', '--max-streams-per-connection must be at most 4294967295');
+    throw new SseHubError(
+      'INVALID_CONFIG',
+      '--max-streams-per-connection must be at most 4294967295',
+    );
   }
   const headers = num('headersTimeout');
   if (headers !== undefined && headers > (num('requestTimeout') ?? DEFAULT_REQUEST_TIMEOUT_MS)) {

@@ -19,8 +19,10 @@ const REFUSAL = Buffer.from(
  * How long a refused connection may stay open while the client reads its 503. Closing at once
  * while the client's request is still arriving makes the kernel reset the connection, and a reset
  * can discard the 503 before the client reads it; so we read and discard for a moment first.
+ * An absolute deadline, not an idle timeout: a client that keeps sending a byte now and then
+ * must not keep the socket (and a lingering slot, and a shutdown) forever.
  */
-const REFUSAL_LINGER_MS = 1_000;
+export const REFUSAL_LINGER_MS = 1_000;
 
 /**
  * Most refused connections lingering at once. Each holds a file descriptor; in a connection flood
@@ -30,10 +32,15 @@ const MAX_LINGERING_REFUSALS = 64;
 
 /**
  * Answers connections over the limit of a plain HTTP/1.1 server with `503`, `Retry-After` and
- * `Connection: close`. Over TLS no answer is possible without a handshake, the very work the
- * limit sheds, so those are closed at once (`tls: true`).
+ * `Connection: close`, and destroys each at most `lingerMs` later whatever the client does. Over
+ * TLS no answer is possible without a handshake, the very work the limit sheds, so those are
+ * closed at once (`tls: true`).
  */
-export function createRefuser(options: { tls: boolean }): (socket: Socket) => void {
+export function createRefuser(options: {
+  tls: boolean;
+  lingerMs?: number;
+}): (socket: Socket) => void {
+  const lingerMs = options.lingerMs ?? REFUSAL_LINGER_MS;
   let lingering = 0;
   return (socket) => {
     if (options.tls || lingering >= MAX_LINGERING_REFUSALS) {
@@ -41,11 +48,13 @@ export function createRefuser(options: { tls: boolean }): (socket: Socket) => vo
       return;
     }
     lingering += 1;
+    const deadline = setTimeout(() => socket.destroy(), lingerMs);
+    deadline.unref();
     socket.once('close', () => {
+      clearTimeout(deadline);
       lingering -= 1;
     });
     socket.on('error', () => {});
-    socket.setTimeout(REFUSAL_LINGER_MS, () => socket.destroy());
     socket.once('end', () => socket.destroy());
     socket.resume();
     socket.end(REFUSAL);

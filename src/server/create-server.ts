@@ -163,6 +163,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       allowHTTP1: true,
       // A client that never finishes its TLS handshake is a slowloris too (Node waits 120 s).
       handshakeTimeout: limits.headersTimeoutMs,
+      // Without it one connection carries any number of streams, past maxConnections.
+      settings: { maxConcurrentStreams: limits.maxStreamsPerConnection },
     });
     // The HTTP/1.1 fallback reads these from the server object (not constructor options);
     // without keepAliveTimeout an idle HTTP/1.1-over-TLS connection would never be closed.
@@ -283,6 +285,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       hub: `${url}${hubPath}`,
       http2: options.tls !== undefined,
       maxConnections: limits.maxConnections,
+      ...(options.tls ? { maxStreamsPerConnection: limits.maxStreamsPerConnection } : {}),
       fdLimit: limits.fdLimit,
     },
     `ssehub listening on ${url}`,

@@ -37,6 +37,17 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
  */
 export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 5_000;
 
+/**
+ * Most concurrent streams on one HTTP/2 connection (SETTINGS_MAX_CONCURRENT_STREAMS). Without it
+ * Node advertises 2^32 − 1 and one connection carries any number of subscribers, so the
+ * connection limit bounds nothing; 100 is RFC 9113's recommended minimum (nginx: 128), far more
+ * than the EventSources of one browser's tabs, and bounds open streams to maxConnections × 100.
+ */
+export const DEFAULT_MAX_STREAMS_PER_CONNECTION = 100;
+
+/** The largest value SETTINGS_MAX_CONCURRENT_STREAMS can carry: SETTINGS values are 32 bits. */
+const MAX_SETTINGS_VALUE = 2 ** 32 - 1;
+
 /** What `Retry-After` tells a client refused at the connection limit: past a reconnect storm. */
 export const REFUSED_RETRY_AFTER_S = 5;
 
@@ -46,6 +57,8 @@ export interface ConnectionLimits {
   headersTimeoutMs: number;
   requestTimeoutMs: number;
   keepAliveTimeoutMs: number;
+  /** HTTP/2: most concurrent streams one connection may open (its SETTINGS_MAX_CONCURRENT_STREAMS). */
+  maxStreamsPerConnection: number;
   /** The process's open-file soft limit, when known (Linux). */
   fdLimit: number | undefined;
   /** True when `maxConnections` was not set and the default was lowered to fit `fdLimit`. */
@@ -114,7 +127,11 @@ function positive(name: string, value: number | undefined, fallback: number): nu
 export function resolveConnectionLimits(
   options: Pick<
     ServerOptions,
-    'maxConnections' | 'headersTimeoutMs' | 'requestTimeoutMs' | 'keepAliveTimeoutMs'
+    | 'maxConnections'
+    | 'headersTimeoutMs'
+    | 'requestTimeoutMs'
+    | 'keepAliveTimeoutMs'
+    | 'maxStreamsPerConnection'
   >,
   fdLimit: number | undefined = readOpenFilesLimit(),
 ): ConnectionLimits {
@@ -142,11 +159,20 @@ export function resolveConnectionLimits(
     options.keepAliveTimeoutMs,
     DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
   );
+  const maxStreamsPerConnection = positive(
+    'maxStreamsPerConnection',
+    options.maxStreamsPerConnection,
+    DEFAULT_MAX_STREAMS_PER_CONNECTION,
+  );
+  if (maxStreamsPerConnection > MAX_SETTINGS_VALUE) {
+    throw new SseHubError('INVALID_OPTION', 'maxStreamsPerConnection must be at most 2^32 - 1');
+  }
   return {
     ...planConnections(requested, fdLimit),
     headersTimeoutMs,
     requestTimeoutMs,
     keepAliveTimeoutMs,
+    maxStreamsPerConnection,
     fdLimit,
   };
 }

@@ -44,10 +44,14 @@ const INFO = 30;
 
 /**
  * Log bytes held in memory while stdout does not take them (a stalled log collector, a full
- * pipe). About 4 000 request lines: enough to ride out a collector's hiccup; past it, lines are
- * dropped and counted, because the memory of a hub serving streams is worth more than its logs.
+ * pipe); past it lines are dropped and counted. It must hold a burst written in one event-loop
+ * turn, which no reader can drain however prompt: a shutdown ends every stream at once and logs
+ * two lines per stream (`stream closed`, `request`, about 430 bytes together), so 10 000 streams
+ * (the default maxConnections) make about 4.3 MB. 8 MiB holds that with room for long topics, and
+ * is small next to what 10 000 open streams cost anyway (socket buffers, up to 256 KiB of queue
+ * each): the memory of a hub serving streams still comes before its logs.
  */
-export const DEFAULT_MAX_LOG_BUFFER_BYTES = 1024 * 1024;
+export const DEFAULT_MAX_LOG_BUFFER_BYTES = 8 * 1024 * 1024;
 
 /** What {@link BoundedLogStream} writes to: `process.stdout` or any writable stream. */
 export type LogTarget = NodeJS.WritableStream & { readonly writableLength: number };
@@ -66,16 +70,21 @@ const watchedTargets = new WeakSet<LogTarget>();
  * that stops reading made the process grow and then hang on SIGTERM.
  *
  * - While more than `maxBufferBytes` wait for the target, new lines are dropped and counted
- *   (`dropped`); the first line that fits again is preceded by a warning with the count.
+ *   (`dropped`). A warning with the count follows as soon as the target took what was buffered
+ *   (or precedes the next line that fits, if that comes first), so a loss is always reported
+ *   while output moves, also when the burst was the last thing logged.
  * - On an error of the target (EPIPE: the reader went away) logging stops for good; the server
  *   keeps running. Lines are counted as dropped from then on.
- * - `settle(ms)` waits at most `ms` for what is buffered to be written, for the exit.
+ * - `settle(ms)` waits at most `ms` for what is buffered to be written, the drop warning
+ *   included, for the exit.
  */
 export class BoundedLogStream {
   readonly #target: LogTarget;
   readonly #maxBufferBytes: number;
   #dropped = 0;
   #unreported = 0;
+  /** A report of the drops waits for the target to take what was buffered before them. */
+  #reportScheduled = false;
 
   constructor(target: LogTarget, maxBufferBytes = DEFAULT_MAX_LOG_BUFFER_BYTES) {
     if (!(Number.isSafeInteger(maxBufferBytes) && maxBufferBytes > 0)) {
@@ -106,30 +115,63 @@ export class BoundedLogStream {
     if (this.broken || this.#target.writableLength + line.length > this.#maxBufferBytes) {
       this.#dropped += 1;
       this.#unreported += 1;
+      this.#scheduleReport();
       return true;
     }
-    if (this.#unreported > 0) {
-      const n = this.#unreported;
-      this.#unreported = 0;
-      this.#target.write(
-        `${JSON.stringify({ level: 40, time: Date.now(), name: 'ssehub', dropped: n, msg: 'log output was blocked: lines dropped' })}\n`,
-      );
-    }
+    this.#report();
     this.#target.write(line);
     return true;
   }
 
-  /** Resolves once the buffered lines are written, the target broke, or `timeoutMs` passed. */
+  /**
+   * Writes the warning with the count of unreported drops, if any, when it fits: below the bound,
+   * or into an empty buffer (a bound smaller than the warning must not hide it). Returns false
+   * when a count is left to report.
+   */
+  #report(): boolean {
+    if (this.#unreported === 0 || this.broken) return true;
+    const warning = `${JSON.stringify({ level: 40, time: Date.now(), name: 'ssehub', dropped: this.#unreported, msg: 'log output was blocked: lines dropped' })}\n`;
+    const buffered = this.#target.writableLength;
+    if (buffered > 0 && buffered + warning.length > this.#maxBufferBytes) return false;
+    this.#unreported = 0;
+    this.#target.write(warning);
+    return true;
+  }
+
+  /** Reports the drops once the target took everything buffered so far (and again if needed). */
+  #scheduleReport(): void {
+    if (this.#reportScheduled || this.broken) return;
+    this.#reportScheduled = true;
+    // Writes complete in order: the callback of an empty write runs after all earlier ones.
+    this.#target.write('', (err?: Error | null) => {
+      this.#reportScheduled = false;
+      if (!err && !this.#report()) this.#scheduleReport();
+    });
+  }
+
+  /**
+   * Resolves once the buffered lines and the report of any drops are written, the target broke,
+   * or `timeoutMs` passed.
+   */
   settle(timeoutMs: number): Promise<void> {
-    if (this.broken || this.#target.writableLength === 0) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = setTimeout(resolve, timeoutMs);
-      timer.unref();
-      // Writes complete in order: the callback of an empty write runs after all earlier ones.
-      this.#target.write('', () => {
+      let done = false;
+      const finish = () => {
+        if (done) return;
+        done = true;
         clearTimeout(timer);
         resolve();
-      });
+      };
+      const timer = setTimeout(finish, timeoutMs);
+      timer.unref();
+      const step = () => {
+        if (done) return;
+        if (this.broken) return finish();
+        const reported = this.#report();
+        if (reported && this.#target.writableLength === 0) return finish();
+        this.#target.write('', (err?: Error | null) => (err ? finish() : step()));
+      };
+      step();
     });
   }
 

@@ -42,7 +42,8 @@ export interface ServerOptions {
   logStream?: BoundedLogStream;
   /**
    * Log bytes the default logger holds while stdout does not take them; past it lines are
-   * dropped and counted. Default 1 MiB (`DEFAULT_MAX_LOG_BUFFER_BYTES`).
+   * dropped and counted. Default 8 MiB (`DEFAULT_MAX_LOG_BUFFER_BYTES`): a shutdown logs two
+   * lines per open stream in one burst, and 10 000 streams' worth must fit.
    */
   maxLogBufferBytes?: number;
   /**
@@ -52,6 +53,13 @@ export interface ServerOptions {
    * minus a reserve, so the server refuses visibly before the kernel refuses silently.
    */
   maxConnections?: number;
+  /**
+   * HTTP/2 (with `tls`): most concurrent streams one connection may open, advertised as
+   * SETTINGS_MAX_CONCURRENT_STREAMS. A client past it waits for a stream to end (or, if it does
+   * not wait, has the extra streams refused with REFUSED_STREAM), so open streams are at most
+   * `maxConnections` × this. Default 100 (`DEFAULT_MAX_STREAMS_PER_CONNECTION`).
+   */
+  maxStreamsPerConnection?: number;
   /**
    * Time a client has to send the request headers; past it the connection is closed (408).
    * Default 10 000 (`DEFAULT_HEADERS_TIMEOUT_MS`): stops header-slowloris clients. Over TLS it

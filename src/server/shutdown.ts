@@ -16,6 +16,8 @@ export const DEFAULT_DRAIN_DELAY_MS = 0;
  */
 export class ConnectionTracker {
   readonly #sockets = new Set<Socket>();
+  /** Refused connections still open while they get their answer: `server.close()` waits for them too. */
+  readonly #refused = new Set<Socket>();
   readonly #sessions = new Set<ServerHttp2Session>();
   readonly #inflight = new Map<Socket, number>();
   #closing = false;
@@ -41,6 +43,8 @@ export class ConnectionTracker {
         return;
       }
       if (limit && this.#sockets.size >= limit.maxConnections) {
+        this.#refused.add(socket);
+        socket.once('close', () => this.#refused.delete(socket));
         limit.refuse(socket);
         return;
       }
@@ -95,12 +99,16 @@ export class ConnectionTracker {
     return this.#sockets.size;
   }
 
-  /** Destroys every connection. Returns how many there were. */
+  /**
+   * Destroys every connection, refused ones still lingering included (the server's close waits
+   * for those too). Returns how many admitted connections there were.
+   */
   destroyAll(): number {
     this.#destroying = true;
     const n = this.#sockets.size;
     for (const session of this.#sessions) session.destroy();
     for (const socket of this.#sockets) socket.destroy();
+    for (const socket of this.#refused) socket.destroy();
     return n;
   }
 }

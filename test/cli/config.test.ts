@@ -207,6 +207,7 @@ describe('resolveServeConfig', () => {
       {},
       {
         SSEHUB_MAX_CONNECTIONS: '500',
+        SSEHUB_MAX_STREAMS_PER_CONNECTION: '20',
         SSEHUB_HEADERS_TIMEOUT: '5s',
         SSEHUB_REQUEST_TIMEOUT: '1m',
         SSEHUB_KEEP_ALIVE_TIMEOUT: '2s',
@@ -214,6 +215,7 @@ describe('resolveServeConfig', () => {
       },
     );
     assert.equal(server.maxConnections, 500);
+    assert.equal(server.maxStreamsPerConnection, 20);
     assert.equal(server.headersTimeoutMs, 5_000);
     assert.equal(server.requestTimeoutMs, 60_000);
     assert.equal(server.keepAliveTimeoutMs, 2_000);
@@ -222,6 +224,7 @@ describe('resolveServeConfig', () => {
     const defaults = resolveServeConfig({}, {}).server;
     for (const key of [
       'maxConnections',
+      'maxStreamsPerConnection',
       'headersTimeoutMs',
       'requestTimeoutMs',
       'keepAliveTimeoutMs',
@@ -244,6 +247,14 @@ describe('resolveServeConfig', () => {
     rejects(
       () => resolveServeConfig({ keepAliveTimeout: '0s' }, {}),
       /--keep-alive-timeout must be greater than 0/,
+    );
+    rejects(
+      () => resolveServeConfig({ maxStreamsPerConnection: '0' }, {}),
+      /--max-streams-per-connection must be greater than 0/,
+    );
+    rejects(
+      () => resolveServeConfig({}, { SSEHUB_MAX_STREAMS_PER_CONNECTION: '4294967296' }),
+      /--max-streams-per-connection must be at most 4294967295/,
     );
     rejects(
       () => resolveServeConfig({ headersTimeout: '1m' }, {}),

@@ -147,6 +147,165 @@ describe('connection limit', () => {
   });
 });
 
+describe('refused connections', () => {
+  /** A refused client that never hangs up and keeps sending a byte every 100 ms (never idle). */
+  async function trickler(connect: Awaited<ReturnType<typeof start>>['connect']) {
+    const conn = await connect({ allowHalfOpen: true });
+    conn.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    const timer = setInterval(() => {
+      if (!conn.closed) conn.write('x');
+    }, 100);
+    conn.socket.once('close', () => clearInterval(timer));
+    await conn.waitFor(() => conn.received.startsWith('HTTP/1.1 503 '), 'the 503');
+    return { conn, stop: () => clearInterval(timer) };
+  }
+
+  it('closes a refused connection within its linger even while the client keeps sending', async (t) => {
+    const { connect } = await start(t, { maxConnections: 1 });
+    const a = await connect();
+    assert.equal((await a.get('/healthz')).status, 200);
+    const { conn, stop } = await trickler(connect);
+    t.after(stop);
+    // Gone within the 1 s linger, although the client was never idle for as long as that.
+    await conn.waitFor(() => conn.closed, 'the refused connection to be closed', 5_000);
+  });
+
+  it('close() does not wait for a refused client that keeps sending', async (t) => {
+    const { connect, server } = await start(t, { maxConnections: 1 });
+    const a = await connect();
+    assert.equal((await a.get('/healthz')).status, 200);
+    const { conn, stop } = await trickler(connect);
+    // The client would trickle for 30 s, then give up; close() must not be what waits for it.
+    const order: string[] = [];
+    const gaveUp = new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        order.push('client gave up');
+        stop();
+        conn.destroy();
+        resolve();
+      }, 30_000);
+      t.after(() => {
+        clearTimeout(timer);
+        stop();
+      });
+    });
+    const closed = server.close().then(() => {
+      order.push('close resolved');
+    });
+    await Promise.race([closed, gaveUp]);
+    assert.deepEqual(order, ['close resolved']);
+  });
+});
+
+describe('HTTP/2 streams per connection', () => {
+  const cert = fixture('tls-cert.pem');
+  const tls = { cert, key: fixture('tls-key.pem') };
+  const topic = (i: number) =>
+    `/.well-known/mercure?topic=${encodeURIComponent(`https://example.com/t${i}`)}`;
+
+  /** Opens `n` event streams on `session`; counts those answered 200 and those refused. */
+  function openStreams(session: http2.ClientHttp2Session, n: number) {
+    const state = { ok: 0, errors: [] as string[] };
+    const streams = Array.from({ length: n }, (_, i) => {
+      const stream = session.request({ ':path': topic(i) });
+      stream.on('response', (headers) => {
+        if (headers[':status'] === 200) state.ok += 1;
+      });
+      stream.on('error', (err: Error) => state.errors.push(err.message));
+      // Read, as an EventSource does (an unread stream holds a shutdown until its grace ends).
+      stream.resume();
+      return stream;
+    });
+    return { state, streams };
+  }
+
+  /** Reads `ssehub_subscribers` over a connection of its own (the streams' one has no room). */
+  function metricsReader(t: TestContext, url: string) {
+    const session = http2.connect(url, { ca: cert });
+    session.on('error', () => {});
+    t.after(() => session.destroy());
+    const subscribers = () =>
+      new Promise<number | undefined>((resolve, reject) => {
+        const req = session.request({ ':path': '/metrics' });
+        let text = '';
+        req.setEncoding('utf8');
+        req.on('data', (c: string) => {
+          text += c;
+        });
+        req.on('end', () => resolve(metric(text, 'ssehub_subscribers')));
+        req.on('error', reject);
+      });
+    /** Polls until `ssehub_subscribers` is `n`. */
+    const until = async (n: number) => {
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const seen = await subscribers();
+        if (seen === n) return;
+        if (Date.now() > deadline) throw new Error(`ssehub_subscribers stayed ${seen}, not ${n}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    };
+    return { subscribers, until };
+  }
+
+  it('advertises maxStreamsPerConnection; streams past it wait until one ends', async (t) => {
+    const { server } = await start(t, {
+      tls,
+      metrics: true,
+      maxConnections: 2,
+      maxStreamsPerConnection: 3,
+    });
+    const session = http2.connect(server.url, { ca: cert });
+    t.after(() => session.destroy());
+    session.on('error', () => {});
+    await new Promise((resolve) => session.once('remoteSettings', resolve));
+    assert.equal(session.remoteSettings.maxConcurrentStreams, 3);
+
+    const metrics = metricsReader(t, server.url);
+    const { state, streams } = openStreams(session, 10);
+    await eventually(() => state.ok === 3, 'three streams answered');
+    await metrics.until(3);
+    // Seen from the server and from the client: still 3, the other 7 wait on the client.
+    assert.equal(await metrics.subscribers(), 3);
+    assert.equal(state.ok, 3);
+    assert.deepEqual(state.errors, []);
+
+    // One ends: exactly one waiting stream takes its place.
+    streams[0]?.close();
+    await eventually(() => state.ok === 4, 'a waiting stream started');
+    await metrics.until(3);
+    assert.equal(state.ok, 4);
+  });
+
+  it('refuses streams of a client that does not wait for the limit', async (t) => {
+    const { server } = await start(t, {
+      tls,
+      metrics: true,
+      maxConnections: 2,
+      maxStreamsPerConnection: 3,
+    });
+    // Assumes room for 1000 streams until the server's SETTINGS arrive, and sends at once.
+    const session = http2.connect(server.url, { ca: cert, peerMaxConcurrentStreams: 1000 });
+    t.after(() => session.destroy());
+    session.on('error', () => {});
+    const metrics = metricsReader(t, server.url);
+    const { state } = openStreams(session, 10);
+    await eventually(() => state.ok === 3, 'three streams answered');
+    await metrics.until(3);
+    assert.equal(state.ok, 3);
+    // Those sent before the client learnt the limit are refused; any sent after wait.
+    for (const message of state.errors) assert.match(message, /REFUSED_STREAM/);
+  });
+
+  it('rejects an invalid maxStreamsPerConnection', async () => {
+    await assert.rejects(startServer({ maxStreamsPerConnection: 0 }), /maxStreamsPerConnection/);
+    await assert.rejects(
+      startServer({ maxStreamsPerConnection: 2 ** 32 }),
+      /maxStreamsPerConnection must be at most/,
+    );
+  });
+});
+
 describe('timeouts', () => {
   it('closes a header-slowloris after headersTimeout', async (t) => {
     const { connect } = await start(t, { headersTimeoutMs: 500, requestTimeoutMs: 60_000 });

@@ -6,6 +6,7 @@ import {
   DEFAULT_HEADERS_TIMEOUT_MS,
   DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
   DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_STREAMS_PER_CONNECTION,
   DEFAULT_REQUEST_TIMEOUT_MS,
   FD_RESERVE,
   parseOpenFilesLimit,
@@ -89,6 +90,7 @@ describe('resolveConnectionLimits', () => {
       headersTimeoutMs: DEFAULT_HEADERS_TIMEOUT_MS,
       requestTimeoutMs: DEFAULT_REQUEST_TIMEOUT_MS,
       keepAliveTimeoutMs: DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
+      maxStreamsPerConnection: DEFAULT_MAX_STREAMS_PER_CONNECTION,
       fdLimit: 1_000_000,
     });
     // Timeouts are checked within a quarter of the headers timeout, at most a second late.
@@ -109,6 +111,8 @@ describe('resolveConnectionLimits', () => {
       { requestTimeoutMs: 0 },
       { keepAliveTimeoutMs: Number.NaN },
       { headersTimeoutMs: 5000, requestTimeoutMs: 4000 },
+      { maxStreamsPerConnection: 0 },
+      { maxStreamsPerConnection: 2 ** 32 },
     ]) {
       assert.throws(
         () => resolveConnectionLimits(options, undefined),

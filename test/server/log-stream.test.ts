@@ -2,11 +2,13 @@
 // bounded, drops are counted and reported, an EPIPE stops logging without an exception, and
 // settle() never waits longer than asked.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { BoundedLogStream, createLogger } from '../../src/server/logging.js';
 import { Waiters } from '../helpers/waiters.js';
 
@@ -88,6 +90,29 @@ describe('BoundedLogStream', () => {
     assert.ok(text.indexOf('lines dropped') < text.indexOf('"msg":"after"'));
   });
 
+  it('reports the drops as soon as the reader catches up, with no line after them', async (t) => {
+    const { writer, reader } = await socketPair(t);
+    const stream = new BoundedLogStream(writer, 64 * 1024);
+    await fillUntilDropped(stream);
+    const dropped = stream.dropped;
+    // Nothing is logged from here on: the burst was the last thing.
+    let text = '';
+    const waiters = new Waiters();
+    reader.setEncoding('utf8');
+    reader.on('data', (chunk: string) => {
+      text += chunk;
+      waiters.notify();
+    });
+    reader.resume();
+    await waiters.waitFor(() => text.includes('lines dropped'), 'the drop warning');
+    await waiters.waitFor(() => text.endsWith('\n'), 'the whole warning line');
+    const report = text
+      .split('\n')
+      .filter((l) => l.includes('lines dropped'))
+      .map((l) => JSON.parse(l) as { level: number; dropped: number });
+    assert.deepEqual(report, [{ ...report[0], level: 40, dropped }]);
+  });
+
   it('stops logging for good when the reader goes away (EPIPE), without throwing', async (t) => {
     const { writer, reader } = await socketPair(t);
     const stream = new BoundedLogStream(writer, 64 * 1024);
@@ -125,5 +150,67 @@ describe('BoundedLogStream', () => {
 
   it('refuses a bound that is not a positive integer', () => {
     assert.throws(() => new BoundedLogStream(process.stdout, 0), /maxLogBufferBytes/);
+  });
+});
+
+/** Runs log-burst-child.ts with its stdout on a pipe read promptly; returns the lines it wrote. */
+function burst(lines: number, maxBufferBytes?: number): Promise<Record<string, unknown>[]> {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      fileURLToPath(new URL('log-burst-child.ts', import.meta.url)),
+      String(lines),
+      ...(maxBufferBytes === undefined ? [] : [String(maxBufferBytes)]),
+    ],
+    { cwd: fileURLToPath(new URL('../..', import.meta.url)), stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (chunk: string) => {
+    out += chunk;
+  });
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (chunk: string) => {
+    err += chunk;
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`log-burst-child did not exit: ${err}`));
+    }, 30_000);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      if (code !== 0) reject(new Error(`log-burst-child exited ${code}: ${err}`));
+      else
+        resolve(
+          out
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => JSON.parse(l)),
+        );
+    });
+  });
+}
+
+describe('BoundedLogStream over a pipe, at exit', () => {
+  it('a burst of 10 000 lines (3 MB) in one turn arrives whole with the default bound', async () => {
+    // One turn, as a shutdown ending every stream: no reader, however prompt, drains it meanwhile.
+    const records = await burst(10_000);
+    assert.equal(records.filter((r) => r.msg === 'request').length, 10_000);
+    assert.equal(records.filter((r) => r.dropped !== undefined).length, 0);
+  });
+
+  it('reports lines dropped from a burst that was the last thing logged before exit', async () => {
+    const records = await burst(9_000, 16 * 1024);
+    const written = records.filter((r) => r.msg === 'request').length;
+    const reports = records.filter((r) => r.msg === 'log output was blocked: lines dropped');
+    assert.ok(written < 9_000, `${written} lines fit a 16 KiB bound`);
+    assert.equal(reports.length, 1, 'one warning');
+    assert.equal(reports[0]?.level, 40);
+    // Every line is accounted for: written, or counted in the warning.
+    assert.equal(written + Number(reports[0]?.dropped), 9_000);
   });
 });
