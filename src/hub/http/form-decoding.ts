@@ -17,6 +17,9 @@ const LONE_SURROGATE = /\p{Cs}/u;
 const MALFORMED_ESCAPE = /%(?![0-9A-Fa-f]{2})/;
 // A character that cannot stand for one byte.
 const WIDE = /[\u0100-\uffff]/;
+// Only ASCII, and every escape decodes to an ASCII byte: no UTF-8 to check, so URLSearchParams
+// decodes it exactly as the strict path would (a typical publish: escaped URLs and JSON).
+const BEYOND_ASCII = /[\u0080-\uffff]|%[89A-Fa-f][0-9A-Fa-f]/;
 
 function hexValue(c: number): number {
   if (c >= 0x30 && c <= 0x39) return c - 0x30;
@@ -69,7 +72,7 @@ export function hasMalformedEscape(text: string): boolean {
 /** Parses Latin-1 text in which each character stands for one byte. */
 function parseByteString(bytes: string): URLSearchParams {
   // URLSearchParams would also drop a leading `?`, which the form parser does not.
-  if (!NEEDS_DECODING.test(bytes) && bytes.charCodeAt(0) !== 0x3f) {
+  if (bytes.charCodeAt(0) !== 0x3f && !BEYOND_ASCII.test(bytes)) {
     return new URLSearchParams(bytes);
   }
   const form = new URLSearchParams();
@@ -96,7 +99,7 @@ export function parseFormBytes(bytes: Uint8Array): URLSearchParams {
  * characters, so they are UTF-8 encoded before percent-decoding. A lone surrogate is refused.
  */
 export function parseFormText(text: string): URLSearchParams {
-  if (!NEEDS_DECODING.test(text) && text.charCodeAt(0) !== 0x3f) return new URLSearchParams(text);
+  if (text.charCodeAt(0) !== 0x3f && !BEYOND_ASCII.test(text)) return new URLSearchParams(text);
   if (LONE_SURROGATE.test(text)) throw new SseHubError('INVALID_ENCODING');
   return parseFormBytes(Buffer.from(text, 'utf8'));
 }
