@@ -1,5 +1,6 @@
 import { isSseHubError, SseHubError } from '../errors.js';
-import type { Update } from '../transport/types.js';
+import { hasPresence } from '../transport/capabilities.js';
+import type { FeedGap, Update } from '../transport/types.js';
 import type { HubContext, PublishVia } from './context.js';
 import { DeadlineTimer } from './deadline-timer.js';
 import { HistoryPages } from './history-pages.js';
@@ -65,13 +66,19 @@ export function createHub(options: HubOptions = {}): Hub {
   };
 
   const registry = opts.subscriptions
-    ? new SubscriptionRegistry((event) => {
-        const done = store({ ...event, id: generateUpdateId() }).catch((err: unknown) => {
-          logger.warn({ err, topic: event.topics[0] }, 'subscription event not stored');
-        });
-        inflight.add(done);
-        void done.finally(() => inflight.delete(done));
-      })
+    ? new SubscriptionRegistry(
+        (event) => {
+          const done = store({ ...event, id: generateUpdateId() }).catch((err: unknown) => {
+            logger.warn({ err, topic: event.topics[0] }, 'subscription event not stored');
+          });
+          inflight.add(done);
+          void done.finally(() => inflight.delete(done));
+        },
+        hasPresence(transport) ? transport : undefined,
+        (err) => {
+          logger.warn({ err }, 'subscription presence not shared with the other nodes');
+        },
+      )
     : undefined;
 
   const ctx: HubContext = {
@@ -87,7 +94,22 @@ export function createHub(options: HubOptions = {}): Hub {
     },
     publish,
   };
-  const unsubscribe = transport.subscribe((update, position) => core.dispatch(update, position));
+  const onGap = (gap: FeedGap): void => {
+    feedGaps[gap.reason]++;
+    history.useEpoch(gap.epoch);
+    const ended = core.resetAfterGap(gap.resumeAfter);
+    logger.warn(
+      { event: 'feed-gap', reason: gap.reason, resumeAfter: gap.resumeAfter, endedStreams: ended },
+      gap.reason === 'lost'
+        ? 'the store lost updates: every stream ended so that clients resume and learn of the loss'
+        : 'this node fell behind the history: every stream ended so that clients resume',
+    );
+  };
+  const feedGaps = { lagged: 0, lost: 0 };
+  const unsubscribe = transport.subscribe(
+    (update, position) => core.dispatch(update, position),
+    onGap,
+  );
   const handler = createRequestHandler(ctx);
   let shutdown: Promise<void> | undefined;
 
@@ -106,6 +128,7 @@ export function createHub(options: HubOptions = {}): Hub {
         dispatchBacklog: queued,
         dispatchPauses: pauses,
         historyCacheBytes: history.cachedBytes,
+        feedGaps: { ...feedGaps },
       };
     },
     get accepting() {

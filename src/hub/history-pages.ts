@@ -54,6 +54,9 @@ export class HistoryPages {
   // Which cached page an entry belongs to, so that encoding its frame is charged to the cache.
   readonly #owner = new WeakMap<HistoryEntry, CachedPage>();
   #bytes = 0;
+  // Positions name updates only within one epoch of the store; pages of another are worthless.
+  #epoch: string | undefined;
+  #generation = 0;
 
   constructor(transport: Transport, slicer: LoopSlicer, options: HistoryPagesOptions) {
     this.#transport = transport;
@@ -65,6 +68,22 @@ export class HistoryPages {
   /** Estimated bytes held by the cache, for metrics and tests. */
   get cachedBytes(): number {
     return this.#bytes;
+  }
+
+  /**
+   * Tells the cache which epoch of the store positions now belong to (from the store's bounds, or
+   * a gap in the live feed). On a change every cached page is dropped, and reads in flight are
+   * not cached.
+   */
+  useEpoch(epoch: string): void {
+    if (epoch === this.#epoch) return;
+    if (this.#epoch !== undefined) {
+      this.#cache.clear();
+      this.#loading.clear();
+      this.#bytes = 0;
+      this.#generation++;
+    }
+    this.#epoch = epoch;
   }
 
   /** Returns a promise to wait on when the loop slice is used up, so other work can run. */
@@ -140,7 +159,7 @@ export class HistoryPages {
         const page = await load;
         if (page.upTo >= end) return page;
       } finally {
-        this.#loading.delete(k);
+        if (this.#loading.get(k) === load) this.#loading.delete(k);
       }
     }
   }
@@ -150,6 +169,7 @@ export class HistoryPages {
     const size = this.#pageSize;
     const pageEnd = (k + 1) * size;
     const from = cached?.upTo ?? k * size;
+    const generation = this.#generation;
     const fresh = (await this.#transport.read(from, pageEnd, pageEnd - from)).map(toEntry);
     const last = fresh.length > 0 ? fresh[fresh.length - 1]!.position : from;
     const page: CachedPage = {
@@ -160,13 +180,14 @@ export class HistoryPages {
       bytes: (cached?.bytes ?? 0) + estimateBytes(fresh),
     };
     for (const entry of page.entries) this.#owner.set(entry, page);
-    this.#store(k, page);
+    if (generation === this.#generation) this.#store(k, page);
     return page;
   }
 
   /** Throws when updates after `cursor` are gone: the oldest retained one lies past it. */
   async #checkNotTrimmed(cursor: number): Promise<void> {
-    const { oldest, newest } = await this.#transport.bounds();
+    const { oldest, newest, epoch } = await this.#transport.bounds();
+    this.useEpoch(epoch);
     if (oldest > cursor + 1 && newest > cursor) throw new HistoryGapError(cursor, oldest);
   }
 

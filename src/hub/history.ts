@@ -58,7 +58,8 @@ async function planOnce(
   maxReplay: number,
 ): Promise<HistoryPlan> {
   const position = lastEventId === EARLIEST ? undefined : await transport.positionOf(lastEventId);
-  const { oldest, newest } = await transport.bounds();
+  const { oldest, newest, epoch } = await transport.bounds();
+  pages.useEpoch(epoch);
   const after = position ?? oldest - 1;
   const plan: HistoryPlan = {
     after,

@@ -86,6 +86,22 @@ export class HubCore {
     this.#index.add(subscriber);
   }
 
+  /**
+   * The live feed skipped updates (see `FeedGap`): every subscriber may have missed some, so each
+   * is ended with `history-gap` and its client resumes. Updates still waiting for dispatch go with
+   * them: nobody who could receive them is left. The next subscriber starts after `resumeAfter`,
+   * which after a data loss may be below positions dispatched before.
+   */
+  resetAfterGap(resumeAfter: number): number {
+    const ended = this.#subscribers.size;
+    for (const subscriber of [...this.#subscribers]) subscriber.close('history-gap');
+    this.#queue = [];
+    this.#head = 0;
+    this.#current = undefined;
+    this.#lastPosition = resumeAfter;
+    return ended;
+  }
+
   /** Unregisters `subscriber`; idempotent. */
   delete(subscriber: Subscriber): void {
     if (!this.#subscribers.delete(subscriber)) return;

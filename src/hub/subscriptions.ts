@@ -1,4 +1,4 @@
-import type { Update } from '../transport/types.js';
+import type { Presence, PresenceEntry, Update } from '../transport/types.js';
 import type { Subscriber } from './subscriber.js';
 
 /** The JSON-LD context of every subscription document. */
@@ -58,38 +58,59 @@ function documentFor(topic: string, subscriber: Subscriber, active: boolean): Su
 }
 
 /**
- * The active subscriptions of this node, one per (selector, subscriber), and the private updates
- * announcing each one's start and end. `emit` stores and fans out an update (ids are assigned by
- * the caller's `emit`).
+ * The active subscriptions, one per (selector, subscriber), and the private updates announcing
+ * each one's start and end. `emit` stores and fans out an update (ids are assigned by the
+ * caller's `emit`). With a transport's `Presence` the listing covers every node on the store;
+ * without, this node's subscriptions are all there are.
  */
 export class SubscriptionRegistry {
   // Insertion order is subscription order, which keeps API listings stable.
   readonly #active = new Map<string, SubscriptionDocument>();
   readonly #emit: (update: Omit<Update, 'id'>) => void;
+  readonly #presence: Presence | undefined;
+  readonly #onPresenceError: (err: unknown) => void;
 
-  constructor(emit: (update: Omit<Update, 'id'>) => void) {
+  constructor(
+    emit: (update: Omit<Update, 'id'>) => void,
+    presence?: Presence,
+    onPresenceError: (err: unknown) => void = () => {},
+  ) {
     this.#emit = emit;
+    this.#presence = presence;
+    this.#onPresenceError = onPresenceError;
   }
 
   /** Records the subscriber's subscriptions and publishes one `active: true` event for each. */
   activate(subscriber: Subscriber): void {
+    const entries: PresenceEntry[] = [];
     for (const selector of subscriber.selectors) {
       const doc = documentFor(selector.source, subscriber, true);
       this.#active.set(doc.id, doc);
+      entries.push({ key: doc.id, group: doc.topic, value: JSON.stringify(doc) });
       this.#announce(doc);
     }
+    this.#presence?.addPresence(entries).catch(this.#onPresenceError);
   }
 
   /** Forgets the subscriber's subscriptions and publishes one `active: false` event for each. */
   deactivate(subscriber: Subscriber): void {
+    const keys: string[] = [];
     for (const selector of subscriber.selectors) {
       const doc = documentFor(selector.source, subscriber, false);
-      if (this.#active.delete(doc.id)) this.#announce(doc);
+      if (!this.#active.delete(doc.id)) continue;
+      keys.push(doc.id);
+      this.#announce(doc);
     }
+    if (keys.length > 0) this.#presence?.removePresence(keys).catch(this.#onPresenceError);
   }
 
   /** Active subscriptions, all or only those of one topic selector. */
-  list(topic?: string): SubscriptionDocument[] {
+  async list(topic?: string): Promise<SubscriptionDocument[]> {
+    if (this.#presence !== undefined) {
+      const entries = await this.#presence.listPresence(topic);
+      // Stable listings across calls and nodes: the store promises no order.
+      return entries.map(toDocument).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    }
     const out: SubscriptionDocument[] = [];
     for (const doc of this.#active.values()) {
       if (topic === undefined || doc.topic === topic) out.push(doc);
@@ -98,8 +119,13 @@ export class SubscriptionRegistry {
   }
 
   /** One active subscription, or undefined. */
-  get(topic: string, subscriber: string): SubscriptionDocument | undefined {
-    return this.#active.get(subscriptionTopic(topic, subscriber));
+  async get(topic: string, subscriber: string): Promise<SubscriptionDocument | undefined> {
+    const key = subscriptionTopic(topic, subscriber);
+    if (this.#presence !== undefined) {
+      const entry = await this.#presence.getPresence(key);
+      return entry === undefined ? undefined : toDocument(entry);
+    }
+    return this.#active.get(key);
   }
 
   #announce(doc: SubscriptionDocument): void {
@@ -109,4 +135,8 @@ export class SubscriptionRegistry {
       private: true,
     });
   }
+}
+
+function toDocument(entry: PresenceEntry): SubscriptionDocument {
+  return JSON.parse(entry.value) as SubscriptionDocument;
 }

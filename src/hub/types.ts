@@ -62,6 +62,8 @@ export interface HubStats {
   readonly dispatchPauses: number;
   /** Estimated bytes of history pages kept for replays to share. */
   readonly historyCacheBytes: number;
+  /** Gaps in the live feed since start, by reason (see `FeedGap`); each ended every stream. */
+  readonly feedGaps: { readonly lagged: number; readonly lost: number };
 }
 
 export interface Hub {

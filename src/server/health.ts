@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Hub } from '../hub/types.js';
-import type { Transport } from '../transport/types.js';
+import { hasHealth } from '../transport/capabilities.js';
+import type { HealthReport, Transport } from '../transport/types.js';
 
 /**
  * Default wait for the transport in a readiness check. 2 s: shorter than the 5 s probe timeout
@@ -10,15 +11,13 @@ export const DEFAULT_READY_TIMEOUT_MS = 2_000;
 
 export interface HealthOptions {
   hub: Pick<Hub, 'accepting'>;
-  transport: Pick<Transport, 'lastId'>;
+  transport: Transport;
   /** True once the server began shutting down. */
   shuttingDown: () => boolean;
   readyTimeoutMs?: number;
 }
 
-export type Readiness =
-  | { ready: true }
-  | { ready: false; reason: 'shutting down' | 'transport unavailable' };
+export type Readiness = { ready: true } | { ready: false; reason: string };
 
 function answer(res: ServerResponse, status: number, body: Record<string, unknown>): void {
   const text = JSON.stringify(body);
@@ -46,8 +45,15 @@ export function createHealth(options: HealthOptions) {
       timer.unref();
     });
     try {
-      const ok = await Promise.race([options.transport.lastId().then(() => true), timedOut]);
-      return ok ? { ready: true } : { ready: false, reason: 'transport unavailable' };
+      const transport = options.transport;
+      // A transport that can say how its store is doing does; otherwise a cheap read stands in.
+      const check = hasHealth(transport)
+        ? transport.health()
+        : transport.lastId().then(() => ({ ok: true }) as HealthReport);
+      const report = await Promise.race([check, timedOut]);
+      if (report === false) return { ready: false, reason: 'transport unavailable' };
+      if (report.ok) return { ready: true };
+      return { ready: false, reason: `transport unavailable: ${report.reason ?? 'not ready'}` };
     } catch {
       return { ready: false, reason: 'transport unavailable' };
     } finally {

@@ -69,6 +69,21 @@ export function createMetrics(
     },
   });
 
+  const gapsSeen = { lagged: 0, lost: 0 };
+  new Counter({
+    name: 'ssehub_feed_gaps_total',
+    help: 'Gaps in the live feed (lagged: this node fell behind retention; lost: the store lost data)',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      const now = hub.stats.feedGaps;
+      for (const reason of ['lagged', 'lost'] as const) {
+        if (now[reason] > gapsSeen[reason]) this.inc({ reason }, now[reason] - gapsSeen[reason]);
+        gapsSeen[reason] = now[reason];
+      }
+    },
+  });
+
   const { connections, droppedLogLines } = sources;
   if (connections) {
     new Gauge({

@@ -1,3 +1,4 @@
+export { hasHealth, hasPresence } from './capabilities.js';
 export type { RetentionOptions } from './common.js';
 export {
   createMemoryTransport,
@@ -14,7 +15,21 @@ export {
   SqliteTransport,
   type SqliteTransportOptions,
 } from './sqlite.js';
-export type { ReplayOptions, ReplayResult, Transport, Update } from './types.js';
+export type {
+  FeedGap,
+  GapListener,
+  HealthReport,
+  HistoryBounds,
+  Presence,
+  PresenceEntry,
+  ReplayOptions,
+  ReplayResult,
+  StoredUpdate,
+  Transport,
+  TransportHealth,
+  Update,
+  UpdateListener,
+} from './types.js';
 export {
   type CreateTransportOptions,
   createTransport,

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { SseHubError } from '../errors.js';
 import {
   freezeUpdate,
@@ -56,6 +57,8 @@ export class MemoryTransport implements Transport {
   #head = 0;
   #nextSeq = 1;
   readonly #seqById = new Map<string, number>();
+  // History dies with the process, so every instance is an epoch of its own.
+  readonly #epoch = randomUUID();
   #closed = false;
 
   constructor(options: MemoryTransportOptions = {}) {
@@ -104,8 +107,9 @@ export class MemoryTransport implements Transport {
     this.#assertOpen();
     this.#expire(this.#retention.now());
     const newest = this.#nextSeq - 1;
-    if (this.#head === this.#entries.length) return { oldest: newest + 1, newest };
-    return { oldest: this.#entries[this.#head]!.seq, newest };
+    const oldest =
+      this.#head === this.#entries.length ? newest + 1 : this.#entries[this.#head]!.seq;
+    return { oldest, newest, epoch: this.#epoch };
   }
 
   async read(after: number, until: number, limit: number): Promise<StoredUpdate[]> {

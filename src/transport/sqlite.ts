@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
@@ -41,7 +42,7 @@ export const DEFAULT_TRIM_INTERVAL_MS = 30_000;
 /** Waits this long for a lock held by another connection before failing. */
 export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 /** Rows read per step when looking for the end of the expired prefix. */
 const AGE_SCAN_STEP = 256;
 
@@ -107,6 +108,7 @@ export class SqliteTransport implements Transport {
   readonly #afterDescLimit: Database.Statement<[number, number], Row>;
   readonly #newestId: Database.Statement<[], string>;
   readonly #oldest: Database.Statement<[], { sequence: number; created_at: number }>;
+  readonly #epoch: string;
   readonly #seqAtOffset: Database.Statement<[number], number>;
   readonly #ageScan: Database.Statement<[number, number], { sequence: number; created_at: number }>;
   readonly #deleteUpTo: Database.Statement<[number]>;
@@ -198,6 +200,10 @@ export class SqliteTransport implements Transport {
     // One full count at startup; from then on the count is kept here.
     this.#rowCount = db.prepare<[], number>('SELECT count(*) FROM updates').pluck().get() ?? 0;
     this.#oldestCreatedAt = this.#oldest.get()?.created_at;
+    this.#epoch = db
+      .prepare<[], string>("SELECT value FROM meta WHERE key = 'epoch'")
+      .pluck()
+      .get() as string;
     try {
       this.#trim(true);
     } catch (err) {
@@ -302,7 +308,7 @@ export class SqliteTransport implements Transport {
     this.#trimOrFail();
     const newest = this.#lastSequence.get() ?? 0;
     const oldest = this.#oldest.get()?.sequence ?? newest + 1;
-    return { oldest, newest };
+    return { oldest, newest, epoch: this.#epoch };
   }
 
   async read(after: number, until: number, limit: number): Promise<StoredUpdate[]> {
@@ -397,6 +403,8 @@ function migrate(db: Database.Database): void {
   }
   if (version === SCHEMA_VERSION) return;
   // AUTOINCREMENT: a sequence is never reused, even after the newest rows were deleted.
+  // The epoch names this file's sequence: a new file (or a restored older copy's successor) is a
+  // new epoch, so no id from another file's history is taken for a position in this one.
   db.exec(`
     BEGIN IMMEDIATE;
     CREATE TABLE IF NOT EXISTS updates (
@@ -409,6 +417,8 @@ function migrate(db: Database.Database): void {
       retry INTEGER,
       created_at INTEGER NOT NULL
     );
+    CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    INSERT OR IGNORE INTO meta (key, value) VALUES ('epoch', '${randomUUID()}');
     PRAGMA user_version = ${SCHEMA_VERSION};
     COMMIT;
   `);

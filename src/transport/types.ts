@@ -29,10 +29,34 @@ export interface HistoryBounds {
   oldest: number;
   /** Position of the newest stored update; 0 before the first. */
   newest: number;
+  /** The store's epoch these positions belong to (see `FeedGap`). */
+  epoch: string;
 }
 
 /** Receives each live update once, with its position. */
 export type UpdateListener = (update: Update, position: number) => void;
+
+/**
+ * The live feed skipped updates it cannot deliver. Updates after the gap keep coming; what was
+ * skipped is gone for this node's listeners, so the hub ends the streams that may have missed
+ * something and their clients resume, getting history or the loss signal.
+ *
+ * - `lagged`: this node's reader fell behind retention; updates it never read were trimmed. The
+ *   epoch is unchanged: ids still mean the same positions.
+ * - `lost`: the store lost data (restarted without persistence, failed over to a replica that
+ *   missed writes). Positions up to `resumeAfter` may be reused by other updates, so a new epoch
+ *   begins, and `positionOf` no longer finds ids stored before it: a resume across the boundary
+ *   is answered as history lost, never as a silent skip.
+ */
+export interface FeedGap {
+  reason: 'lagged' | 'lost';
+  /** The feed goes on with updates at positions above this one. */
+  resumeAfter: number;
+  /** The store's epoch from now on. */
+  epoch: string;
+}
+
+export type GapListener = (gap: FeedGap) => void;
 
 export interface ReplayResult {
   /** False when `afterId` is not (or no longer) in the retained history. */
@@ -60,13 +84,17 @@ export interface Transport {
    */
   publish(update: Update): Promise<void>;
   /**
-   * Live updates from every node, each exactly once, in the order the transport stored them.
-   * Returns the function that unsubscribes.
+   * Live updates from every node, each exactly once, in the order the transport stored them;
+   * `onGap` learns when the feed skipped some (see `FeedGap`). A transport whose feed cannot have
+   * gaps (one process owns store and feed) never calls it. Returns the function that unsubscribes.
    */
-  subscribe(listener: UpdateListener): () => void;
+  subscribe(listener: UpdateListener, onGap?: GapListener): () => void;
   /** History after `afterId`; `earliest` means all retained history. */
   replay(afterId: string, options?: ReplayOptions): Promise<ReplayResult>;
-  /** Position of the retained update `id`, or undefined when it is not (or no longer) retained. */
+  /**
+   * Position of the retained update `id`, or undefined when it is not (or no longer) retained, or
+   * was stored before the current epoch began.
+   */
   positionOf(id: string): Promise<number | undefined>;
   /** The extent of the retained history now. */
   bounds(): Promise<HistoryBounds>;
@@ -79,4 +107,42 @@ export interface Transport {
   lastId(): Promise<string | undefined>;
   /** Flushes and releases resources; later publishes reject with TRANSPORT_CLOSED. */
   close(): Promise<void>;
+}
+
+/** What a transport says of its store when asked for readiness (`TransportHealth`). */
+export interface HealthReport {
+  ok: boolean;
+  /** Why not, for an operator: a short phrase such as "redis unreachable". Never a secret. */
+  reason?: string;
+}
+
+/**
+ * Optional capability: a transport whose store lives elsewhere (another process, Redis) tells
+ * whether it can serve now. Readiness uses it when present; otherwise a cheap read stands in.
+ */
+export interface TransportHealth {
+  health(): Promise<HealthReport>;
+}
+
+/** One entry of cluster-wide presence: an active subscription, opaque to the transport. */
+export interface PresenceEntry {
+  /** Unique key (the subscription's id). */
+  key: string;
+  /** What listings filter on (the subscription's topic selector). */
+  group: string;
+  /** The entry itself, as the hub serialised it. */
+  value: string;
+}
+
+/**
+ * Optional capability: presence shared by every node on one store, so the subscriptions API on
+ * any node lists subscribers on all of them. Entries of a node that dies expire on their own
+ * (the transport refreshes its own while it lives).
+ */
+export interface Presence {
+  addPresence(entries: readonly PresenceEntry[]): Promise<void>;
+  removePresence(keys: readonly string[]): Promise<void>;
+  /** Every live node's entries, or only those of one group; in no promised order. */
+  listPresence(group?: string): Promise<PresenceEntry[]>;
+  getPresence(key: string): Promise<PresenceEntry | undefined>;
 }

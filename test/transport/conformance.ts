@@ -364,9 +364,13 @@ export function transportConformance(
         const unsubscribe = transport.subscribe((_, position) => positions.push(position));
         t.after(unsubscribe);
         await publishAll(transport, range(5));
-        const { oldest, newest } = await transport.bounds();
+        const { oldest, newest, epoch } = await transport.bounds();
         assert.equal(newest, positions[4]);
         assert.equal(oldest, positions[2]);
+        // Positions belong to an epoch, which does not change while the store keeps its data.
+        assert.equal(typeof epoch, 'string');
+        assert.ok(epoch.length > 0);
+        assert.equal(epoch, empty.epoch);
         // Positions are never reused: the next update goes past the newest one.
         await transport.publish(update('next'));
         assert.ok((await transport.bounds()).newest > newest);

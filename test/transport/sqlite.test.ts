@@ -126,6 +126,42 @@ describe('SqliteTransport', () => {
     assert.ok(DEFAULT_TRIM_BATCH_SIZE > 0);
   });
 
+  it('keeps its epoch across restarts; another file has another one', async (t) => {
+    const dir = tempDir(t);
+    const first = open(t, { path: join(dir, 'a.db') });
+    const epoch = (await first.bounds()).epoch;
+    await first.publish(update('a'));
+    await first.close();
+    const again = open(t, { path: join(dir, 'a.db') });
+    assert.equal((await again.bounds()).epoch, epoch);
+    const other = open(t, { path: join(dir, 'b.db') });
+    assert.notEqual((await other.bounds()).epoch, epoch);
+  });
+
+  it('upgrades a version 1 file in place: its history stays, it gains an epoch', async (t) => {
+    const path = join(tempDir(t), 'v1.db');
+    const v1 = new Database(path);
+    v1.exec(`
+      CREATE TABLE updates (
+        sequence INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, topics TEXT NOT NULL,
+        data TEXT NOT NULL, private INTEGER NOT NULL, type TEXT, retry INTEGER,
+        created_at INTEGER NOT NULL
+      );
+      INSERT INTO updates (id, topics, data, private, created_at)
+        VALUES ('old', '["https://example.com/old"]', 'kept', 0, 1);
+      PRAGMA user_version = 1;
+    `);
+    v1.close();
+    const transport = open(t, { path });
+    const { updates } = await transport.replay('earliest');
+    assert.deepEqual(
+      updates.map((u) => [u.id, u.data]),
+      [['old', 'kept']],
+    );
+    assert.equal(await transport.positionOf('old'), 1);
+    assert.ok((await transport.bounds()).epoch.length > 0);
+  });
+
   it('stores the file in WAL mode and creates missing directories', async (t) => {
     const path = join(tempDir(t), 'a', 'b', 'hub.db');
     const transport = open(t, { path });
@@ -134,7 +170,7 @@ describe('SqliteTransport', () => {
     const db = new Database(path, { readonly: true });
     try {
       assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
-      assert.equal(db.pragma('user_version', { simple: true }), 1);
+      assert.equal(db.pragma('user_version', { simple: true }), 2);
     } finally {
       db.close();
     }

@@ -42,7 +42,7 @@ export async function handleSubscriptions(
   const lastEventID = (await ctx.options.transport.lastId()) ?? EARLIEST;
   let body: Record<string, unknown>;
   if (topic !== undefined && subscriber !== undefined) {
-    const doc = registry.get(topic, subscriber);
+    const doc = await registry.get(topic, subscriber);
     if (doc === undefined) throw new SseHubError('NOT_FOUND', 'no such active subscription');
     body = { '@context': MERCURE_CONTEXT, ...doc, lastEventID };
   } else {
@@ -51,7 +51,7 @@ export async function handleSubscriptions(
       id: canonical,
       type: 'Subscriptions',
       lastEventID,
-      subscriptions: registry.list(topic),
+      subscriptions: await registry.list(topic),
     };
   }
   const json = JSON.stringify(body);
