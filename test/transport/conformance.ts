@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isSseHubError } from '../../src/errors.js';
 import type { Transport, Update } from '../../src/transport/types.js';
+import { collector, ids, publishAll, range, rejectsWith, update } from './helpers.js';
 
 /** Options every transport under test must honour when the factory passes them on. */
 export interface TransportTestOptions {
@@ -25,70 +26,6 @@ export interface ConformanceFeatures {
 }
 
 type TestContext = { after(fn: () => unknown): void };
-
-const WAIT_MS = 10_000;
-
-function update(id: string, extra: Partial<Update> = {}): Update {
-  return {
-    id,
-    topics: [`https://example.com/items/${id}`],
-    data: `data of ${id}`,
-    private: false,
-    ...extra,
-  };
-}
-
-function ids(updates: readonly Update[]): string[] {
-  return updates.map((u) => u.id);
-}
-
-function range(n: number, prefix = 'u'): string[] {
-  return Array.from({ length: n }, (_, i) => `${prefix}${i}`);
-}
-
-/** Records what a listener receives and lets a test wait for a count, with a failing timeout. */
-function collector(transport: Transport) {
-  const received: Update[] = [];
-  const waiters: { n: number; resolve: () => void }[] = [];
-  const unsubscribe = transport.subscribe((u) => {
-    received.push(u);
-    for (const w of waiters.filter((x) => received.length >= x.n)) {
-      waiters.splice(waiters.indexOf(w), 1);
-      w.resolve();
-    }
-  });
-  return {
-    received,
-    unsubscribe,
-    async waitFor(n: number): Promise<Update[]> {
-      if (received.length < n) {
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([
-          new Promise<void>((resolve) => waiters.push({ n, resolve })),
-          new Promise<never>((_, reject) => {
-            timer = setTimeout(
-              () => reject(new Error(`got ${received.length} of ${n} updates in ${WAIT_MS} ms`)),
-              WAIT_MS,
-            );
-          }),
-        ]).finally(() => clearTimeout(timer));
-      }
-      return received;
-    },
-  };
-}
-
-async function rejectsWith(promise: Promise<unknown>, code: string): Promise<void> {
-  await assert.rejects(promise, (err: unknown) => {
-    assert.ok(isSseHubError(err), `expected an SseHubError, got ${String(err)}`);
-    assert.equal(err.code, code);
-    return true;
-  });
-}
-
-async function publishAll(transport: Transport, list: readonly string[]): Promise<void> {
-  for (const id of list) await transport.publish(update(id));
-}
 
 /**
  * The shared suite every Transport implementation must pass. `factory` builds a fresh transport
