@@ -2,14 +2,11 @@
 // run, on loopback. Reports server CPU per delivery and p50/p99 publish→receive latency, and the
 // hub/raw ratios. Run: npm run build && node --import tsx bench/hub-fanout.ts [--quick]
 import { type ChildProcess, fork } from 'node:child_process';
-import { Agent, request } from 'node:http';
-import { connect, type Socket } from 'node:net';
+import { Agent } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { SignJWT } from 'jose';
+import { benchToken, now, pct, post, Subscribers, topicName } from './fixtures/load-client.js';
 
-const SECRET = 'bench-secret-bench-secret-bench-secret';
 const quick = process.argv.includes('--quick');
-const HUB_PATH = '/.well-known/mercure';
 
 interface Scenario {
   name: string;
@@ -36,9 +33,6 @@ const scenarios: Scenario[] = quick
       },
     ];
 
-const topicName = (i: number) => `https://bench.local/topics/${i}`;
-const now = () => performance.timeOrigin + performance.now();
-
 function startServer(kind: 'hub' | 'raw'): Promise<{ child: ChildProcess; port: number }> {
   const child = fork(new URL('./fixtures/fanout-server.ts', import.meta.url).pathname, [kind], {
     execArgv: ['--import', 'tsx'],
@@ -62,119 +56,6 @@ function cpuOf(child: ChildProcess): Promise<number> {
     child.send('cpu');
   });
 }
-
-class Subscribers {
-  readonly sockets: Socket[] = [];
-  readonly latencies: number[] = [];
-  delivered = 0;
-  #waiters: { count: number; resolve: () => void }[] = [];
-
-  async open(port: number, count: number, topics: number): Promise<void> {
-    const batch = 250; // stay under the listen backlog
-    for (let start = 0; start < count; start += batch) {
-      const opening: Promise<void>[] = [];
-      for (let i = start; i < Math.min(count, start + batch); i++) {
-        opening.push(this.#openOne(port, topicName(i % topics)));
-      }
-      await Promise.all(opening);
-    }
-  }
-
-  #openOne(port: number, topic: string): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const socket = connect(port, '127.0.0.1');
-      socket.setEncoding('utf8');
-      let headersSeen = false;
-      let tail = '';
-      socket.on('error', reject);
-      socket.write(
-        `GET ${HUB_PATH}?topic=${encodeURIComponent(topic)} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n`,
-      );
-      socket.on('data', (chunk: string) => {
-        if (!headersSeen) {
-          headersSeen = true;
-          resolve();
-        }
-        const text = tail + chunk;
-        const at = now();
-        let from = 0;
-        for (;;) {
-          const i = text.indexOf('data: ', from);
-          if (i === -1) break;
-          const end = text.indexOf('\n', i);
-          if (end === -1) break;
-          const sent = Number(text.slice(i + 6, end).split(' ')[1]);
-          if (!Number.isNaN(sent)) {
-            this.latencies.push(at - sent);
-            this.delivered++;
-          }
-          from = end + 1;
-        }
-        tail = text.slice(Math.max(from, text.length - 200));
-        this.#wake();
-      });
-      this.sockets.push(socket);
-    });
-  }
-
-  #wake() {
-    this.#waiters = this.#waiters.filter((w) => {
-      if (this.delivered >= w.count) w.resolve();
-      return this.delivered < w.count;
-    });
-  }
-
-  until(count: number, timeoutMs = 60_000): Promise<void> {
-    if (this.delivered >= count) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`only ${this.delivered}/${count} delivered`)),
-        timeoutMs,
-      );
-      this.#waiters.push({
-        count,
-        resolve: () => {
-          clearTimeout(timer);
-          resolve();
-        },
-      });
-    });
-  }
-
-  close() {
-    for (const s of this.sockets) s.destroy();
-  }
-}
-
-function post(port: number, agent: Agent, token: string, body: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        port,
-        host: '127.0.0.1',
-        method: 'POST',
-        path: HUB_PATH,
-        agent,
-        headers: {
-          authorization: `Bearer ${token}`,
-          'content-type': 'application/x-www-form-urlencoded',
-          'content-length': Buffer.byteLength(body),
-        },
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () =>
-          res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`)),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-const pct = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 
 async function run(kind: 'hub' | 'raw', s: Scenario, token: string) {
   const { child, port } = await startServer(kind);
@@ -216,9 +97,7 @@ async function run(kind: 'hub' | 'raw', s: Scenario, token: string) {
   }
 }
 
-const token = await new SignJWT({ mercure: { publish: ['*'], subscribe: ['*'] } })
-  .setProtectedHeader({ alg: 'HS256' })
-  .sign(new TextEncoder().encode(SECRET));
+const token = await benchToken();
 
 const f = (n: number, d = 1) => n.toFixed(d);
 console.log('scenario | server | deliveries | CPU µs/delivery | deliveries/s | p50 ms | p99 ms');
