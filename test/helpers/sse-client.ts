@@ -183,12 +183,12 @@ export async function listen(server: {
  * event to wait on. Rejects after `timeoutMs` with `label`.
  */
 export async function eventually(
-  check: () => boolean,
+  check: () => boolean | Promise<boolean>,
   label: string,
   timeoutMs = DEFAULT_WAIT_MS,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${label}`);
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
