@@ -34,7 +34,8 @@ export type Kind =
   | 'bytes'
   | 'integer'
   | 'level'
-  | 'choice';
+  | 'choice'
+  | 'workers';
 
 /**
  * One setting of `ssehub serve`: its flag, its environment variables (first set one wins), how it
@@ -117,6 +118,16 @@ export const SERVE_SETTINGS: readonly ServeSetting[] = [
     description:
       'sqlite: only; what an acknowledged publish survives: process (a crash of the process) or power (a power loss; one fsync per publish)',
     defaultText: 'process',
+  },
+  {
+    key: 'workers',
+    flag: '--workers <count>',
+    env: ['SSEHUB_WORKERS'],
+    kind: 'workers',
+    group: 'Server',
+    description:
+      'processes serving the port: an integer >= 1, or auto for one per core (os.availableParallelism()); with more than 1 a primary process owns the memory:/sqlite: store',
+    defaultText: '1',
   },
   {
     key: 'demo',
