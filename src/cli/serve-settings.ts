@@ -126,7 +126,7 @@ export const SERVE_SETTINGS: readonly ServeSetting[] = [
     kind: 'workers',
     group: 'Server',
     description:
-      'processes serving the port: an integer >= 1, or auto for one per core (os.availableParallelism()); with more than 1 a primary process owns the memory:/sqlite: store',
+      'processes serving the port: an integer from 1 to 1024, or auto for one per core (os.availableParallelism()); above 1 a primary process owns the memory:/sqlite: store and restarts workers that exit',
     defaultText: '1',
   },
   {

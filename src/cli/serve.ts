@@ -121,7 +121,8 @@ export function registerServe(program: Command, io: CliIo): void {
 Examples:
   ssehub serve                                  # development: random secret, demo on :3000
   SSEHUB_JWT_KEY=change-me ssehub serve --port 8080 --transport sqlite:./hub.db --no-demo
-  ssehub serve --tls-cert cert.pem --tls-key key.pem   # HTTP/2 with HTTP/1.1 fallback`,
+  ssehub serve --tls-cert cert.pem --tls-key key.pem   # HTTP/2 with HTTP/1.1 fallback
+  ssehub serve --workers auto --transport sqlite:./hub.db   # every core, one shared history`,
     )
     .action(async (flags: ServeFlags) => {
       await serve(flags, io);
