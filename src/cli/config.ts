@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { SseHubError } from '../errors.js';
 import type { HubOptions, JwtKeyOptions } from '../hub/options.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS } from '../server/limits.js';
@@ -19,6 +20,11 @@ export type ServeFlags = Readonly<Record<string, string | boolean | undefined>>;
 export interface ServeConfig {
   /** Server options without the parts read from files (`tls`, `logger`). */
   server: Omit<ServerOptions, 'tls' | 'logger'> & { hub: HubOptions };
+  /**
+   * Processes serving the port (`--workers`): 1 runs the server in this process; more run a
+   * cluster primary that forks them (see docs/server.md, "Workers").
+   */
+  workers: number;
   /** Certificate and key files to read, when TLS is on. */
   tlsFiles?: { cert: string; key: string };
   /**
@@ -91,6 +97,18 @@ function read(
         );
       }
       return choice;
+    }
+    case 'workers': {
+      const trimmed = text.trim().toLowerCase();
+      if (trimmed === 'auto') return availableParallelism();
+      const n = /^\d{1,4}$/.test(trimmed) ? Number(trimmed) : Number.NaN;
+      if (!(n >= 1 && n <= 1024)) {
+        throw new SseHubError(
+          'INVALID_CONFIG',
+          `${source} must be an integer from 1 to 1024, or auto (got "${text}")`,
+        );
+      }
+      return n;
     }
     case 'bytes':
       return parseBytes(text, source);
@@ -281,7 +299,7 @@ export function resolveServeConfig(
     );
   }
 
-  const config: ServeConfig = { server };
+  const config: ServeConfig = { server, workers: num('workers') ?? 1 };
   const cert = str('tlsCert');
   const key = str('tlsKey');
   if ((cert === undefined) !== (key === undefined)) {

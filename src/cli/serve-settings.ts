@@ -34,7 +34,8 @@ export type Kind =
   | 'bytes'
   | 'integer'
   | 'level'
-  | 'choice';
+  | 'choice'
+  | 'workers';
 
 /**
  * One setting of `ssehub serve`: its flag, its environment variables (first set one wins), how it
@@ -117,6 +118,16 @@ export const SERVE_SETTINGS: readonly ServeSetting[] = [
     description:
       'sqlite: only; what an acknowledged publish survives: process (a crash of the process) or power (a power loss; one fsync per publish)',
     defaultText: 'process',
+  },
+  {
+    key: 'workers',
+    flag: '--workers <count>',
+    env: ['SSEHUB_WORKERS'],
+    kind: 'workers',
+    group: 'Server',
+    description:
+      'processes serving the port: an integer from 1 to 1024, or auto for one per core (os.availableParallelism()); above 1 a primary process owns the memory:/sqlite: store and restarts workers that exit',
+    defaultText: '1',
   },
   {
     key: 'demo',

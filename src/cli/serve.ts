@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import { SseHubError } from '../errors.js';
@@ -8,6 +9,9 @@ import {
   DEFAULT_SHUTDOWN_GRACE_MS,
   handleSignals,
 } from '../server/shutdown.js';
+import { runPrimary } from './cluster/primary.js';
+import { DEV_SECRET_ENV, WORKER_ENV } from './cluster/protocol.js';
+import { runWorker } from './cluster/worker.js';
 import { resolveServeConfig, type ServeFlags } from './config.js';
 import { type CliIo, selfHandledStreams } from './io.js';
 import { SERVE_SETTINGS } from './serve-settings.js';
@@ -43,9 +47,31 @@ function addSettings(command: Command): void {
   }
 }
 
-/** Runs `ssehub serve` until SIGTERM/SIGINT. */
+function logDevSecret(
+  devSecret: string | undefined,
+  logger: ReturnType<typeof createLogger>,
+): void {
+  if (devSecret === undefined) return;
+  // The generated secret is logged on purpose: it exists only for this process (and its workers)
+  // and a developer needs it to mint tokens. A configured secret is never logged.
+  logger.warn(
+    {
+      mint: `ssehub token --secret '${devSecret}' --publish '*' --subscribe '*'`,
+    },
+    'No JWT key configured: using a random development secret, and subscribers without a token are allowed. Set SSEHUB_JWT_KEY (or --jwt-key) in production. Mint a token with the "mint" command shown here.',
+  );
+}
+
+/** Runs `ssehub serve` until SIGTERM/SIGINT (with `--workers N`, as a cluster primary). */
 export async function serve(flags: ServeFlags, io: CliIo): Promise<void> {
-  const config = resolveServeConfig(flags, io.env);
+  // A worker of `--workers N` resolves the same flags and environment as its primary, but takes
+  // the primary's development secret so that one token works on every worker.
+  const isWorker = cluster.isWorker && io.env[WORKER_ENV] === '1';
+  const inherited = isWorker ? io.env[DEV_SECRET_ENV] : undefined;
+  const config =
+    inherited === undefined
+      ? resolveServeConfig(flags, io.env)
+      : resolveServeConfig(flags, io.env, () => inherited);
   // Never blocks, never buffers without bound, survives EPIPE: see BoundedLogStream.
   const logStream = new BoundedLogStream(process.stdout, config.server.maxLogBufferBytes);
   selfHandledStreams.add(process.stdout);
@@ -56,22 +82,22 @@ export async function serve(flags: ServeFlags, io: CliIo): Promise<void> {
         key: readPem(config.tlsFiles.key, 'TLS key'),
       }
     : undefined;
+  if (isWorker) {
+    await runWorker(config, { logger, logStream, ...(tls ? { tls } : {}) });
+    return;
+  }
+  if (config.workers > 1) {
+    logDevSecret(config.devSecret, logger);
+    await runPrimary(config, { logger, logStream });
+    return;
+  }
   const running = await startServer({
     ...config.server,
     logger,
     logStream,
     ...(tls ? { tls } : {}),
   });
-  if (config.devSecret !== undefined) {
-    // The generated secret is logged on purpose: it exists only for this process and a developer
-    // needs it to mint tokens. A configured secret is never logged.
-    logger.warn(
-      {
-        mint: `ssehub token --secret '${config.devSecret}' --publish '*' --subscribe '*'`,
-      },
-      'No JWT key configured: using a random development secret, and subscribers without a token are allowed. Set SSEHUB_JWT_KEY (or --jwt-key) in production. Mint a token with the "mint" command shown here.',
-    );
-  }
+  logDevSecret(config.devSecret, logger);
   handleSignals(running, logger, {
     flushLogs: (ms) => logStream.settle(ms),
     shutdownBudgetMs:
@@ -95,7 +121,8 @@ export function registerServe(program: Command, io: CliIo): void {
 Examples:
   ssehub serve                                  # development: random secret, demo on :3000
   SSEHUB_JWT_KEY=change-me ssehub serve --port 8080 --transport sqlite:./hub.db --no-demo
-  ssehub serve --tls-cert cert.pem --tls-key key.pem   # HTTP/2 with HTTP/1.1 fallback`,
+  ssehub serve --tls-cert cert.pem --tls-key key.pem   # HTTP/2 with HTTP/1.1 fallback
+  ssehub serve --workers auto --transport sqlite:./hub.db   # every core, one shared history`,
     )
     .action(async (flags: ServeFlags) => {
       await serve(flags, io);

@@ -130,6 +130,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     transport,
     shuttingDown: () => shuttingDown,
     ...(options.readyTimeoutMs !== undefined ? { readyTimeoutMs: options.readyTimeoutMs } : {}),
+    ...(options.cluster ? { extraCheck: options.cluster.readiness } : {}),
   });
   // Assigned just below; the metrics read it only when scraped.
   let connections: ConnectionTracker | undefined;
@@ -137,8 +138,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     ? createMetrics(hub, {
         connections: () => connections?.size ?? 0,
         ...(logStream ? { droppedLogLines: () => logStream.dropped } : {}),
+        ...(options.cluster ? { collect: options.cluster.metrics } : {}),
       })
     : undefined;
+  if (metrics) options.cluster?.registerMetrics?.(metrics.registry);
+  const workerHeader = options.cluster ? String(options.cluster.workerId) : undefined;
   const demo: DemoRoutes | undefined =
     options.demo === false
       ? undefined
@@ -204,6 +208,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     const isHub = !fixedHandler && !demoHandler && (path === hubPath || path.startsWith(hubBelow));
     const name = isHub ? 'hub' : fixedHandler ? path.slice(1) : demoHandler ? 'demo' : 'not_found';
     tracker.track(req, res);
+    // Which worker answered: for operators and tests of `--workers`, never a pid.
+    if (workerHeader !== undefined) res.setHeader('ssehub-worker', workerHeader);
     logRequest(log, req, res, name, metrics?.observe);
     try {
       if (isHub) {

@@ -15,6 +15,8 @@ export interface HealthOptions {
   /** True once the server began shutting down. */
   shuttingDown: () => boolean;
   readyTimeoutMs?: number;
+  /** A further check after the transport's (a cluster worker: are all workers up). */
+  extraCheck?: () => Promise<HealthReport>;
 }
 
 export type Readiness = { ready: true } | { ready: false; reason: string };
@@ -52,8 +54,13 @@ export function createHealth(options: HealthOptions) {
         : transport.lastId().then(() => ({ ok: true }) as HealthReport);
       const report = await Promise.race([check, timedOut]);
       if (report === false) return { ready: false, reason: 'transport unavailable' };
-      if (report.ok) return { ready: true };
-      return { ready: false, reason: `transport unavailable: ${report.reason ?? 'not ready'}` };
+      if (!report.ok) {
+        return { ready: false, reason: `transport unavailable: ${report.reason ?? 'not ready'}` };
+      }
+      if (!options.extraCheck) return { ready: true };
+      const extra = await Promise.race([options.extraCheck(), timedOut]);
+      if (extra === false) return { ready: false, reason: 'primary process not answering' };
+      return extra.ok ? { ready: true } : { ready: false, reason: extra.reason ?? 'not ready' };
     } catch {
       return { ready: false, reason: 'transport unavailable' };
     } finally {

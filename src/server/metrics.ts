@@ -13,6 +13,11 @@ export function createMetrics(
     connections?: () => number;
     /** Log lines dropped so far because stdout did not take them. */
     droppedLogLines?: () => number;
+    /**
+     * Where `/metrics` gets its text instead of this registry (a cluster worker: every worker's
+     * metrics, merged by the primary).
+     */
+    collect?: () => Promise<{ contentType: string; body: string }>;
   } = {},
 ) {
   const registry = new Registry();
@@ -127,10 +132,27 @@ export function createMetrics(
     },
     /** `/metrics` in the Prometheus text format. */
     async handler(_req: IncomingMessage, res: ServerResponse): Promise<void> {
-      const body = await registry.metrics();
+      let body: string;
+      let contentType: string = registry.contentType;
+      if (sources.collect) {
+        try {
+          ({ body, contentType } = await sources.collect());
+        } catch {
+          // A worker that does not answer the primary in time: no partial sums passed as whole.
+          if (res.destroyed) return;
+          res.writeHead(503, {
+            'content-type': 'text/plain; charset=utf-8',
+            'cache-control': 'no-store',
+          });
+          res.end('metrics of every worker could not be collected\n');
+          return;
+        }
+      } else {
+        body = await registry.metrics();
+      }
       if (res.destroyed) return;
       res.writeHead(200, {
-        'content-type': registry.contentType,
+        'content-type': contentType,
         'content-length': Buffer.byteLength(body),
         'cache-control': 'no-store',
       });

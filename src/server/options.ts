@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { HubOptions } from '../hub/options.js';
+import type { HealthReport } from '../transport/types.js';
 import type { BoundedLogStream } from './logging.js';
 
 /** Log levels the standalone server accepts. */
@@ -96,6 +98,22 @@ export interface ServerOptions {
   readyTimeoutMs?: number;
   /** Path of the browser client bundle. Default: `dist/browser/ssehub-client.js` of the package. */
   browserBundlePath?: string;
+  /**
+   * Set by `ssehub serve --workers` in each worker process; not for other callers. Every response
+   * carries an `ssehub-worker` header with `workerId`, `/readyz` also asks `readiness` (all
+   * workers up, said by the primary) and `/metrics` answers with `metrics` (every worker's
+   * registry merged by the primary) instead of this process's own.
+   */
+  cluster?: ClusterHooks;
+}
+
+/** What a cluster worker's server asks its primary (see `ServerOptions.cluster`). */
+export interface ClusterHooks {
+  workerId: number;
+  readiness(): Promise<HealthReport>;
+  metrics(): Promise<{ contentType: string; body: string }>;
+  /** Called with this server's own metrics registry, so the primary can collect it. */
+  registerMetrics?(registry: Registry): void;
 }
 
 /** A started server. */

@@ -189,6 +189,11 @@ export interface SignalOptions {
    * process exits with status 1 whatever the shutdown is waiting for. Default: no backstop.
    */
   shutdownBudgetMs?: number;
+  /**
+   * The signals handled. Default SIGTERM and SIGINT. A cluster worker takes SIGTERM only: the
+   * SIGINT of a terminal's Ctrl-C reaches the whole process group, and the primary relays it.
+   */
+  signals?: readonly NodeJS.Signals[];
 }
 
 /**
@@ -258,10 +263,9 @@ export function handleSignals(
       finish(1, 0);
     }
   };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
+  const signals = options.signals ?? ['SIGTERM', 'SIGINT'];
+  for (const signal of signals) process.on(signal, onSignal);
   return () => {
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
+    for (const signal of signals) process.off(signal, onSignal);
   };
 }

@@ -1,0 +1,66 @@
+import cluster from 'node:cluster';
+import type { Logger } from 'pino';
+import { AggregatorRegistry } from 'prom-client';
+import { startServer } from '../../server/create-server.js';
+import type { BoundedLogStream } from '../../server/logging.js';
+import {
+  DEFAULT_DRAIN_DELAY_MS,
+  DEFAULT_SHUTDOWN_GRACE_MS,
+  handleSignals,
+} from '../../server/shutdown.js';
+import { processChannel } from '../../transport/ipc/channel.js';
+import { createIpcClient } from '../../transport/ipc/client.js';
+import type { HealthReport } from '../../transport/types.js';
+import type { ServeConfig } from '../config.js';
+import { EXTENSION_METRICS, EXTENSION_READINESS, isShutdownMessage } from './protocol.js';
+
+export interface WorkerContext {
+  logger: Logger;
+  logStream: BoundedLogStream;
+  tls?: { cert: Buffer; key: Buffer };
+}
+
+/**
+ * One worker of `ssehub serve --workers N`: the hub and server of a single process, listening on
+ * the port the primary shares, over the IPC client transport (the primary owns the store). It
+ * drains on the primary's shutdown message or on its own SIGTERM, and exits 0 once drained.
+ */
+export async function runWorker(config: ServeConfig, context: WorkerContext): Promise<void> {
+  const workerId = cluster.worker?.id ?? 0;
+  const logger = context.logger.child({ worker: workerId });
+  const transport = createIpcClient(processChannel(process), {
+    onError: (err) => logger.error({ err }, 'transport error'),
+  });
+  // Installs prom-client's listener that answers the primary's metrics requests.
+  new AggregatorRegistry();
+  // The primary applies durability to the store it owns; here it would only be refused.
+  const { durability: _applied, ...server } = config.server;
+  const running = await startServer({
+    ...server,
+    logger,
+    logStream: context.logStream,
+    ...(context.tls ? { tls: context.tls } : {}),
+    hub: { ...server.hub, transport },
+    cluster: {
+      workerId,
+      readiness: async () => (await transport.extension(EXTENSION_READINESS)) as HealthReport,
+      metrics: async () =>
+        (await transport.extension(EXTENSION_METRICS)) as { contentType: string; body: string },
+      registerMetrics: (registry) => AggregatorRegistry.setRegistries([registry]),
+    },
+  });
+  handleSignals(running, logger, {
+    flushLogs: (ms) => context.logStream.settle(ms),
+    shutdownBudgetMs:
+      (config.server.drainDelayMs ?? DEFAULT_DRAIN_DELAY_MS) +
+      (config.server.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS),
+    signals: ['SIGTERM'],
+  });
+  // Ctrl-C in a terminal signals the whole process group; the primary turns it into the shutdown
+  // message below, so counting it here too would make it a "second signal" that cuts the drain.
+  process.on('SIGINT', () => {});
+  process.on('message', (message) => {
+    // The same path as a SIGTERM, once: a worker already draining ignores the message.
+    if (isShutdownMessage(message) && !running.shuttingDown) process.kill(process.pid, 'SIGTERM');
+  });
+}
