@@ -18,7 +18,10 @@ export interface RedisServer {
   port: number;
   /** False with REDIS_URL: the server is not ours to stop. */
   controllable: boolean;
-  /** Stops the server; `keepData` saves it to disk first so `start()` loads it back. */
+  /**
+   * Stops the server: killed (its data gone) by default; with `keepData` it saves to disk first and
+   * `start()` loads it back.
+   */
   stop(options?: { keepData?: boolean }): Promise<void>;
   /** Starts it again on the same port (after `stop`). */
   start(): Promise<void>;
@@ -33,8 +36,15 @@ export function uniquePrefix(label = 't'): string {
   return `ssehub-test:${process.pid}:${label}${prefixes}:`;
 }
 
-export async function startRedisServer(): Promise<RedisServer> {
-  const external = process.env.REDIS_URL;
+/**
+ * Starts a server of the test file's own (or returns REDIS_URL's). `extraArgs` go to
+ * redis-server (e.g. `['--requirepass', 'x']`); a test that passes some needs its own server,
+ * so `own: true` ignores REDIS_URL.
+ */
+export async function startRedisServer(
+  options: { extraArgs?: readonly string[]; own?: boolean } = {},
+): Promise<RedisServer> {
+  const external = options.own ? undefined : process.env.REDIS_URL;
   if (external) {
     const u = new URL(external);
     return {
@@ -69,6 +79,7 @@ export async function startRedisServer(): Promise<RedisServer> {
         dir,
         '--dbfilename',
         'dump.rdb',
+        ...(options.extraArgs ?? []),
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
@@ -112,14 +123,16 @@ export async function startRedisServer(): Promise<RedisServer> {
     });
   }
 
-  async function stop(options: { keepData?: boolean } = {}): Promise<void> {
+  async function stop(how: { keepData?: boolean } = {}): Promise<void> {
     const proc = child;
     if (proc === undefined || proc.exitCode !== null) return;
     child = undefined;
     const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-    await command(port, options.keepData ? 'SHUTDOWN SAVE' : 'SHUTDOWN NOSAVE').catch(() => {
-      proc.kill('SIGKILL');
-    });
+    if (how.keepData) {
+      await command(port, 'SHUTDOWN SAVE').catch(() => proc.kill('SIGKILL'));
+    } else {
+      proc.kill('SIGKILL'); // a crash: whatever was in memory is gone
+    }
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       exited,
@@ -132,7 +145,7 @@ export async function startRedisServer(): Promise<RedisServer> {
     ]);
     clearTimeout(timer);
     await exited;
-    if (!options.keepData) rmSync(join(dir, 'dump.rdb'), { force: true });
+    if (!how.keepData) rmSync(join(dir, 'dump.rdb'), { force: true });
   }
 
   await start();

@@ -33,7 +33,7 @@ export function entryPosition(entryId: string): number {
 /** Reads one stream entry back into a frozen update with its position. */
 export function decodeEntry([entryId, fields]: RawEntry): StoredUpdate {
   if (fields[0] !== 'i' || fields[4] !== 'd') {
-    throw new SseHubError('TRANSPORT_FAILURE', `unexpected stream entry ${entryId}`);
+    throw new SseHubError('TRANSPORT_UNAVAILABLE', `unexpected stream entry ${entryId}`);
   }
   const payload = JSON.parse(fields[5]!) as Payload;
   const update: Update = {

@@ -1,4 +1,4 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import { SseHubError } from '../../errors.js';
 import type { ResolvedRedisOptions } from './options.js';
 
@@ -7,11 +7,13 @@ import type { ResolvedRedisOptions } from './options.js';
  * and gives up on one that gets no answer within the command timeout, so a caller always learns
  * the outcome in bounded time. It reconnects on its own with a capped back-off.
  */
-export function openConnection(
+export async function openConnection(
   options: ResolvedRedisOptions,
   role: 'commands' | 'feed',
   extraTimeoutMs = 0,
-): Redis {
+): Promise<Redis> {
+  // Loaded on first use, so hubs on other transports never pay for loading the client.
+  const { Redis } = await import('ioredis');
   const { connection } = options;
   const redisOptions: RedisOptions = {
     host: connection.host,
@@ -38,7 +40,7 @@ export function openConnection(
   return redis;
 }
 
-/** Resolves once `redis` is ready; rejects TRANSPORT_FAILURE after `timeoutMs`. */
+/** Resolves once `redis` is ready; rejects TRANSPORT_UNAVAILABLE after `timeoutMs`. */
 export async function connect(
   redis: Redis,
   timeoutMs: number,
@@ -63,13 +65,20 @@ export async function connect(
 }
 
 /**
- * TRANSPORT_FAILURE for a Redis error. The detail keeps the error's message only, with the
+ * TRANSPORT_FAILURE (a publish) or TRANSPORT_UNAVAILABLE (anything else) for a Redis error. The detail keeps the error's message only, with the
  * password cut out should it ever appear; the error object itself is not attached as `cause`
  * because ioredis puts the failed command's arguments on it (AUTH's include the password).
  */
-export function toFailure(err: unknown, what: string, password: string | undefined): SseHubError {
+export function toFailure(
+  err: unknown,
+  what: string,
+  password: string | undefined,
+  code: 'TRANSPORT_FAILURE' | 'TRANSPORT_UNAVAILABLE' = 'TRANSPORT_UNAVAILABLE',
+): SseHubError {
   if (err instanceof SseHubError) return err;
   let message = err instanceof Error ? err.message : String(err);
+  // What ioredis says of a command in flight when the connection dropped (no retries, by design).
+  if (message.startsWith('Reached the max retries per request limit')) message = 'connection lost';
   if (password) message = message.split(password).join('***');
-  return new SseHubError('TRANSPORT_FAILURE', `${what}: ${message}`);
+  return new SseHubError(code, `${what}: ${message}`);
 }

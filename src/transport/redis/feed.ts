@@ -147,8 +147,11 @@ export class Feed {
       }
       try {
         if (checkMeta) {
+          // Everything delivered so far was stored before this read: a store with fewer lost it.
+          const delivered = this.#last;
+          const epoch = this.#epoch;
           const meta = await this.#o.meta();
-          await this.#serial(() => this.#applyMeta(meta));
+          await this.#serial(() => this.#applyMeta(meta, epoch, delivered));
           checkMeta = false;
         }
         const reply = (await this.#o.blocking.xread(
@@ -182,13 +185,15 @@ export class Feed {
     }
   }
 
-  async #applyMeta(meta: StoreMeta): Promise<void> {
+  async #applyMeta(meta: StoreMeta, epoch: string, delivered: number): Promise<void> {
     if (this.#retired.has(meta.epoch)) return;
     if (meta.epoch !== this.#epoch) {
       this.#switchIfNew(meta.epoch, meta.start);
       return;
     }
-    if (meta.newest < this.#last) {
+    // Compared with what was delivered when the meta was asked for, not now: updates delivered
+    // since were stored after the store answered.
+    if (epoch === this.#epoch && meta.newest < delivered) {
       // Same epoch, but positions this node delivered are gone: writes were lost (a failover to
       // a replica that missed them). Positions will be handed out again, so a new epoch begins.
       const rotated = await this.#o.rotate(this.#epoch);

@@ -9,8 +9,9 @@ export const DEFAULT_REDIS_MAX_HISTORY = 10_000;
 /** Every key the transport writes starts with this, so several hubs can share one Redis. */
 export const DEFAULT_KEY_PREFIX = 'ssehub:';
 /**
- * A command (publish, read, health check) not answered within this many ms fails with
- * TRANSPORT_FAILURE instead of waiting: a publish is never left hanging on a dead server.
+ * A command (publish, read, health check) not answered within this many ms fails (publish:
+ * TRANSPORT_FAILURE, others: TRANSPORT_UNAVAILABLE) instead of waiting: a publish is never left
+ * hanging on a dead server.
  */
 export const DEFAULT_COMMAND_TIMEOUT_MS = 2000;
 /** How long the first connection may take before `createRedisTransport` gives up. */

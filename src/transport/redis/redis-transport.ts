@@ -121,7 +121,7 @@ export class RedisTransport implements Transport, TransportHealth, Presence {
         this.#args(stored.id, String(at), encodePayload(stored)),
       )) as [number, number, string, number];
     } catch (err) {
-      throw this.#failure(err, 'publish failed');
+      throw this.#failure(err, 'publish failed', 'TRANSPORT_FAILURE');
     }
     const [ok, position, epoch, start] = reply;
     if (ok !== 1) {
@@ -312,7 +312,7 @@ export class RedisTransport implements Transport, TransportHealth, Presence {
       this.#feed.notice(view[0], view[1]);
       return view;
     }
-    throw new SseHubError('TRANSPORT_FAILURE', 'history trim did not finish');
+    throw new SseHubError('TRANSPORT_UNAVAILABLE', 'redis history trim did not finish');
   }
 
   async #read(
@@ -332,9 +332,13 @@ export class RedisTransport implements Transport, TransportHealth, Presence {
     return { newest: reply[3], entries: (reply[4] as RawEntry[]).map(decodeEntry) };
   }
 
-  #failure(err: unknown, what: string): SseHubError {
+  #failure(
+    err: unknown,
+    what: string,
+    code: 'TRANSPORT_FAILURE' | 'TRANSPORT_UNAVAILABLE' = 'TRANSPORT_UNAVAILABLE',
+  ): SseHubError {
     if (this.#closed && !(err instanceof SseHubError)) return new SseHubError('TRANSPORT_CLOSED');
-    return toFailure(err, `redis ${what}`, this.#o.connection.password);
+    return toFailure(err, `redis ${what}`, this.#o.connection.password, code);
   }
 }
 
@@ -345,16 +349,16 @@ function toMeta(reply: ViewReply): StoreMeta {
 /**
  * Connects to Redis (two connections: commands, and the live feed's blocking reads), makes sure
  * the store has an epoch and starts the feed. Rejects TRANSPORT_FAILURE when Redis cannot be
- * reached within `connectTimeoutMs`, INVALID_OPTION on a bad option.
+ * reached within `connectTimeoutMs` (TRANSPORT_UNAVAILABLE), INVALID_OPTION on a bad option.
  */
 export async function createRedisTransport(
   options: RedisTransportOptions = {},
 ): Promise<RedisTransport> {
   const resolved = resolveRedisOptions(options);
   const onError = options.onError ?? warnListenerError;
-  const redis = openConnection(resolved, 'commands');
+  const redis = await openConnection(resolved, 'commands');
   // The feed's XREAD blocks up to blockMs by design; the timeout only catches a dead server.
-  const blocking = openConnection(resolved, 'feed', resolved.blockMs);
+  const blocking = await openConnection(resolved, 'feed', resolved.blockMs);
   try {
     await Promise.all([
       connect(redis, resolved.connectTimeoutMs, resolved.connection.password),

@@ -88,7 +88,12 @@ if prev then
 end
 local pos = redis.call('INCR', seqKey)
 local entryId = pos .. '-0'
-redis.call('XADD', stream, entryId, 'i', ARGV[5], 't', ARGV[6], 'd', ARGV[7])
+local added = redis.pcall('XADD', stream, entryId, 'i', ARGV[5], 't', ARGV[6], 'd', ARGV[7])
+if type(added) == 'table' and added.err then
+  -- Scripts do not roll back: give the position back rather than leave a hole in the order.
+  redis.call('SET', seqKey, pos - 1)
+  return added
+end
 redis.call('HSET', index, ARGV[5], entryId)
 trim(pos)
 return {1, pos, ep, start}
