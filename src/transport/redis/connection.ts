@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { Redis, RedisOptions } from 'ioredis';
 import { SseHubError } from '../../errors.js';
 import type { ResolvedRedisOptions } from './options.js';
@@ -32,7 +33,9 @@ export async function openConnection(
   };
   if (connection.username !== undefined) redisOptions.username = connection.username;
   if (connection.password !== undefined) redisOptions.password = connection.password;
-  if (connection.tls) redisOptions.tls = { servername: connection.host };
+  // SNI takes a host name only; for an address, Node checks the certificate against it anyway.
+  if (connection.tls)
+    redisOptions.tls = isIP(connection.host) ? {} : { servername: connection.host };
   const redis = new Redis(redisOptions);
   // Without a listener ioredis prints every connection error; callers see failures as
   // rejected commands, and health() reports the state.

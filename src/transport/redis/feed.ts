@@ -51,6 +51,7 @@ export class Feed {
   #pause: { promise: Promise<void>; resume: () => void } | undefined;
   #stopped = false;
   #loop: Promise<void> | undefined;
+  #wake: () => void = () => {};
 
   constructor(options: FeedOptions, initial: StoreMeta) {
     this.#o = options;
@@ -130,6 +131,7 @@ export class Feed {
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#pause?.resume();
+    this.#wake();
     this.#gapListeners = [];
     await this.#loop;
     await this.#queue;
@@ -254,10 +256,15 @@ export class Feed {
     return result;
   }
 
+  /** Waits `ms`, or less when the feed stops meanwhile (so close() never waits for a back-off). */
   #sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      timer.unref();
+      const timer = setTimeout(done, ms);
+      this.#wake = done;
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
     });
   }
 }
