@@ -25,6 +25,10 @@ export interface RedisServer {
   stop(options?: { keepData?: boolean }): Promise<void>;
   /** Starts it again on the same port (after `stop`). */
   start(): Promise<void>;
+  /** Freezes the process (SIGSTOP): connections stay open but nothing answers. */
+  freeze(): void;
+  /** Lets a frozen process go on (SIGCONT). */
+  thaw(): void;
   /** Stops it for good and removes its directory. */
   dispose(): Promise<void>;
 }
@@ -56,6 +60,10 @@ export async function startRedisServer(
         throw new Error('REDIS_URL server cannot be stopped by tests');
       },
       start: async () => {},
+      freeze: () => {
+        throw new Error('REDIS_URL server cannot be frozen by tests');
+      },
+      thaw: () => {},
       dispose: async () => {},
     };
   }
@@ -156,7 +164,10 @@ export async function startRedisServer(
     controllable: true,
     stop,
     start,
+    freeze: () => child?.kill('SIGSTOP'),
+    thaw: () => child?.kill('SIGCONT'),
     dispose: async () => {
+      child?.kill('SIGCONT');
       await stop();
       rmSync(dir, { recursive: true, force: true });
     },

@@ -71,6 +71,21 @@ async function eventually<T>(what: string, check: () => Promise<T | undefined>):
   }
 }
 
+/**
+ * Publishes `id` once Redis answers again. An attempt that timed out may still have been stored,
+ * so DUPLICATE_ID on a retry means it was.
+ */
+async function publishEventually(transport: Transport, id: string): Promise<void> {
+  await eventually(`publishing ${id}`, async () => {
+    try {
+      await transport.publish(update(id));
+    } catch (err) {
+      if (!isSseHubError(err, 'DUPLICATE_ID')) throw err;
+    }
+    return true;
+  });
+}
+
 /** Resolves with what `gaps` holds once it has `n` entries; fails after WAIT_MS. */
 function gapRecorder(transport: Transport) {
   const gaps: FeedGap[] = [];
@@ -254,7 +269,7 @@ describe('Redis transport', () => {
 
     await target.start();
     await eventually('a healthy again', async () => ((await a.health()).ok ? true : undefined));
-    await a.publish(update('after'));
+    await publishEventually(a, 'after');
     await onB.waitForId('after');
     assert.deepEqual(ids(onB.received), ['before', 'after']);
     assert.deepEqual(gaps.gaps, []);
@@ -264,6 +279,42 @@ describe('Redis transport', () => {
     // The feeds reported the outage (once each, not once per retry), without the URL.
     assert.ok(errors.length >= 1 && errors.length <= 4, `${errors.length} errors`);
     for (const err of errors) assert.ok(isSseHubError(err, 'TRANSPORT_UNAVAILABLE'));
+  });
+
+  it('with Redis frozen (connections open, no answers), publish and health give up after commandTimeoutMs', async (t) => {
+    const target = await startRedisServer({ own: true });
+    t.after(() => target.dispose());
+    const errors: unknown[] = [];
+    const a = await open(t, target, { commandTimeoutMs: 300, onError: (err) => errors.push(err) });
+    const c = collector(a);
+    t.after(() => c.unsubscribe());
+    await a.publish(update('before'));
+    target.freeze();
+    t.after(() => target.thaw());
+    await rejectsWith(a.publish(update('frozen')), 'TRANSPORT_FAILURE');
+    assert.deepEqual(await a.health(), { ok: false, reason: 'redis unreachable' });
+    target.thaw();
+    await publishEventually(a, 'after');
+    await c.waitForId('after');
+    // "frozen" timed out on our side but may have been stored once Redis went on; nothing twice.
+    const got = ids(c.received);
+    assert.equal(new Set(got).size, got.length);
+    assert.deepEqual(
+      got.filter((id) => id !== 'frozen'),
+      ['before', 'after'],
+    );
+  });
+
+  it('closes promptly while Redis is down; later calls reject TRANSPORT_CLOSED', async (t) => {
+    const target = await startRedisServer({ own: true });
+    t.after(() => target.dispose());
+    const a = await open(t, target, { onError: () => {} });
+    await a.addPresence([{ key: 'k', group: 'g', value: 'v' }]);
+    await target.stop();
+    await a.close();
+    await rejectsWith(a.publish(update('x')), 'TRANSPORT_CLOSED');
+    await rejectsWith(a.listPresence(), 'TRANSPORT_CLOSED');
+    assert.deepEqual(await a.health(), { ok: false, reason: 'transport closed' });
   });
 
   it('a restart without data is a loss: a lost gap with a new epoch, and old ids no longer resolve', async (t) => {
@@ -285,10 +336,7 @@ describe('Redis transport', () => {
 
     await target.stop(); // killed: the data is gone
     await target.start();
-    await eventually('publish after restart', async () => {
-      await a.publish(update('new1'));
-      return true;
-    });
+    await publishEventually(a, 'new1');
     await onB.waitForId('new1');
     const [gap] = await gaps.waitFor(1);
     assert.equal(gap!.reason, 'lost');
