@@ -281,6 +281,37 @@ describe('Redis transport', () => {
     for (const err of errors) assert.ok(isSseHubError(err, 'TRANSPORT_UNAVAILABLE'));
   });
 
+  it('a feed whose connection drops reconnects and resumes from its last position: nothing lost, nothing twice', async (t) => {
+    const target = await server();
+    const client = await raw(t, target);
+    const keyPrefix = uniquePrefix('reconnect');
+    const errors: unknown[] = [];
+    const a = await open(t, target, { keyPrefix, onError: (err) => errors.push(err) });
+    const b = await open(t, target, { keyPrefix, onError: (err) => errors.push(err) });
+    const onB = collector(b);
+    const gaps = gapRecorder(b);
+    t.after(() => {
+      onB.unsubscribe();
+      gaps.off();
+    });
+    await publishAll(a, range(3, 'before'));
+    await onB.waitFor(3);
+    // Cut every feed connection on the server (both transports'); they reconnect on their own.
+    const list = await client.client('LIST');
+    const feeds = String(list)
+      .split('\n')
+      .filter((line) => line.includes('name=ssehub-feed'))
+      .map((line) => /(?:^| )id=(\d+)/.exec(line)?.[1])
+      .filter((id): id is string => id !== undefined);
+    assert.ok(feeds.length >= 2, 'both feed connections found');
+    for (const id of feeds) await client.client('KILL', 'ID', id);
+    await publishAll(a, range(20, 'during'));
+    await onB.waitFor(23);
+    assert.deepEqual(ids(onB.received), [...range(3, 'before'), ...range(20, 'during')]);
+    assert.deepEqual(gaps.gaps, []);
+    assert.ok(errors.length >= 1, 'the dropped feed was reported');
+  });
+
   it('with Redis frozen (connections open, no answers), publish and health give up after commandTimeoutMs', async (t) => {
     const target = await startRedisServer({ own: true });
     t.after(() => target.dispose());
