@@ -15,13 +15,18 @@ local function newest()
   return tonumber(redis.call('GET', seqKey) or '0')
 end
 
+-- Positions as integers: Lua's default number format would write 1e+14 past 14 digits.
+local function int(n)
+  return string.format('%d', n)
+end
+
 -- The store's epoch and the position it began after. A store without one is new or lost its
 -- data: a new epoch begins, and an index left over (there should be none) is dropped with it.
 local function epoch()
   local m = redis.call('HMGET', meta, 'epoch', 'start')
   if not m[1] then
     local start = newest()
-    redis.call('HSET', meta, 'epoch', ARGV[1], 'start', start)
+    redis.call('HSET', meta, 'epoch', ARGV[1], 'start', int(start))
     redis.call('UNLINK', index)
     return ARGV[1], start
   end
@@ -52,7 +57,7 @@ local function trim(top)
     if last then from = '(' .. last end
     local entries = redis.call('XRANGE', stream, from, '+', 'COUNT', math.min(want, 128))
     if #entries == 0 then
-      if last then redis.call('XTRIM', stream, 'MINID', (positionOf(last) + 1) .. '-0') end
+      if last then redis.call('XTRIM', stream, 'MINID', int(positionOf(last) + 1) .. '-0') end
       return top + 1
     end
     for _, e in ipairs(entries) do
@@ -67,7 +72,7 @@ local function trim(top)
       removed, last = removed + 1, e[1]
     end
   end
-  redis.call('XTRIM', stream, 'MINID', (positionOf(last) + 1) .. '-0')
+  redis.call('XTRIM', stream, 'MINID', int(positionOf(last) + 1) .. '-0')
   return false
 end
 `;
@@ -87,11 +92,11 @@ if prev then
   end
 end
 local pos = redis.call('INCR', seqKey)
-local entryId = pos .. '-0'
+local entryId = int(pos) .. '-0'
 local added = redis.pcall('XADD', stream, entryId, 'i', ARGV[5], 't', ARGV[6], 'd', ARGV[7])
 if type(added) == 'table' and added.err then
   -- Scripts do not roll back: give the position back rather than leave a hole in the order.
-  redis.call('SET', seqKey, pos - 1)
+  redis.call('SET', seqKey, int(pos - 1))
   return added
 end
 redis.call('HSET', index, ARGV[5], entryId)
@@ -121,7 +126,7 @@ if op == 'read' then
   local to = math.min(tonumber(ARGV[7]), top)
   local limit = tonumber(ARGV[8])
   if from > to or limit <= 0 then return {ep, start, oldest, top, {}} end
-  return {ep, start, oldest, top, redis.call('XRANGE', stream, from, to, 'COUNT', limit)}
+  return {ep, start, oldest, top, redis.call('XRANGE', stream, int(from), int(to), 'COUNT', limit)}
 end
 if op == 'position' then
   local entryId = redis.call('HGET', index, ARGV[6])
@@ -133,7 +138,7 @@ if op == 'position' then
 end
 if op == 'last' then
   if oldest > top then return {ep, start, oldest, top, 0} end
-  local e = redis.call('XRANGE', stream, top, top)
+  local e = redis.call('XRANGE', stream, int(top), int(top))
   if not e[1] then return {ep, start, oldest, top, 0} end
   return {ep, start, oldest, top, 1, e[1][2][2]}
 end
@@ -150,7 +155,7 @@ local stream, seqKey, meta, index = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local top = tonumber(redis.call('GET', seqKey) or '0')
 local current = redis.call('HGET', meta, 'epoch')
 if (not current) or current == ARGV[2] then
-  redis.call('HSET', meta, 'epoch', ARGV[1], 'start', top)
+  redis.call('HSET', meta, 'epoch', ARGV[1], 'start', string.format('%d', top))
   redis.call('UNLINK', index)
 end
 local m = redis.call('HMGET', meta, 'epoch', 'start')
