@@ -60,6 +60,10 @@ export const errorTable = {
   },
   TRANSPORT_FAILURE: { status: 503, message: 'The update could not be stored' },
   TRANSPORT_CLOSED: { status: 503, message: 'The transport is closed' },
+  TRANSPORT_UNAVAILABLE: {
+    status: 503,
+    message: 'The shared history store cannot be reached right now',
+  },
   TOO_MANY_CONNECTIONS: { status: 503, message: 'Too many connections, retry later' },
   STORE_LOCKED: { status: 503, message: 'The history store is held by another process' },
 

@@ -105,7 +105,8 @@ export const SERVE_SETTINGS: readonly ServeSetting[] = [
     env: ['SSEHUB_TRANSPORT'],
     kind: 'string',
     group: 'Server',
-    description: 'history store: memory: (lost on restart) or sqlite:<file> (survives restarts)',
+    description:
+      'history store: memory: (lost on restart), sqlite:<file> (survives restarts) or redis://host:port (shared by many hubs)',
     defaultText: 'memory:',
   },
   {

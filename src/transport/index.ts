@@ -7,6 +7,20 @@ export {
   type MemoryTransportOptions,
 } from './memory.js';
 export {
+  createRedisTransport,
+  DEFAULT_BLOCK_MS,
+  DEFAULT_COMMAND_TIMEOUT_MS,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_KEY_PREFIX,
+  DEFAULT_PRESENCE_TTL_MS,
+  DEFAULT_READ_COUNT,
+  DEFAULT_REDIS_MAX_HISTORY,
+  DEFAULT_REDIS_TRIM_BATCH_SIZE,
+  type RedisConnectionOptions,
+  RedisTransport,
+  type RedisTransportOptions,
+} from './redis/index.js';
+export {
   createSqliteTransport,
   DEFAULT_BUSY_TIMEOUT_MS,
   DEFAULT_SQLITE_MAX_HISTORY,

@@ -86,7 +86,7 @@ const COLUMNS = 'id, topics, data, private, type, retry';
  * Durable history in one SQLite file (WAL mode), fan-out to this process's listeners after the
  * row is committed. For a single machine: there is no cross-process or cross-node fan-out, and
  * the file is opened with an exclusive lock, so a second hub on the same file fails at startup
- * instead of silently missing the first one's updates. Several nodes need a shared transport (Redis is planned, not built yet).
+ * instead of silently missing the first one's updates. Several nodes need a shared transport (`redis://`, see docs/redis.md).
  * Each publish is one prepared INSERT in its own transaction.
  */
 export class SqliteTransport implements Transport {

@@ -1,13 +1,15 @@
 import { resolve } from 'node:path';
 import { SseHubError } from '../errors.js';
 import { createMemoryTransport, type MemoryTransportOptions } from './memory.js';
+import { createRedisTransport, type RedisTransportOptions } from './redis/index.js';
 import { createSqliteTransport, type SqliteTransportOptions } from './sqlite.js';
 import type { Transport } from './types.js';
 
 /** What a transport URL names: which transport, with which options. */
 export type TransportSpec =
   | { kind: 'memory'; options: MemoryTransportOptions }
-  | { kind: 'sqlite'; options: SqliteTransportOptions };
+  | { kind: 'sqlite'; options: SqliteTransportOptions }
+  | { kind: 'redis'; options: RedisTransportOptions };
 
 /** Options a URL cannot carry (callbacks, clocks); URL query parameters take precedence. */
 export interface CreateTransportOptions {
@@ -28,7 +30,12 @@ type Param =
   | 'durability'
   | 'trimBatchSize'
   | 'trimIntervalMs'
-  | 'busyTimeoutMs';
+  | 'busyTimeoutMs'
+  | 'keyPrefix'
+  | 'commandTimeoutMs'
+  | 'connectTimeoutMs'
+  | 'blockMs'
+  | 'presenceTtlMs';
 
 const MEMORY_PARAMS: readonly Param[] = ['maxHistory', 'maxHistoryAgeMs'];
 const SQLITE_PARAMS: readonly Param[] = [
@@ -40,6 +47,20 @@ const SQLITE_PARAMS: readonly Param[] = [
   'busyTimeoutMs',
 ];
 
+const REDIS_PARAMS: readonly Param[] = [
+  'maxHistory',
+  'maxHistoryAgeMs',
+  'keyPrefix',
+  'trimBatchSize',
+  'commandTimeoutMs',
+  'connectTimeoutMs',
+  'blockMs',
+  'presenceTtlMs',
+];
+
+/** Query names accepted for another name (`prefix` is short for `keyPrefix`). */
+const ALIASES: Readonly<Record<string, Param>> = { prefix: 'keyPrefix' };
+
 /**
  * Reads a transport URL:
  * - `memory:` or `memory://`
@@ -47,6 +68,9 @@ const SQLITE_PARAMS: readonly Param[] = [
  *   working directory), `sqlite::memory:`; percent-escapes are decoded.
  * Options go in the query: `?maxHistory=5000&maxHistoryAgeMs=3600000`, and for SQLite also
  * `durability=process|power`, `trimBatchSize`, `trimIntervalMs`, `busyTimeoutMs`.
+ * - `redis://[user:password@]host[:port][/db]`, `rediss://…` (TLS); user and password are
+ *   percent-decoded. Query: `maxHistory`, `maxHistoryAgeMs`, `prefix` (or `keyPrefix`),
+ *   `trimBatchSize`, `commandTimeoutMs`, `connectTimeoutMs`, `blockMs`, `presenceTtlMs`.
  * Throws INVALID_CONFIG on anything else. Error details never echo the URL (it may hold secrets
  * for other transports).
  */
@@ -77,7 +101,38 @@ export function parseTransportUrl(url: string): TransportSpec {
     if (path !== ':memory:') path = resolve(path);
     return { kind: 'sqlite', options: { ...readParams(query, SQLITE_PARAMS), path } };
   }
+  if (scheme === 'redis' || scheme === 'rediss') {
+    return {
+      kind: 'redis',
+      options: { ...readParams(query, REDIS_PARAMS), ...redisTarget(base, scheme) },
+    };
+  }
   throw invalid(`unsupported transport scheme "${scheme}"`);
+}
+
+/** Host, port, db, credentials and TLS of a `redis://` / `rediss://` URL (without its query). */
+function redisTarget(base: string, scheme: 'redis' | 'rediss'): RedisTransportOptions {
+  let url: URL;
+  try {
+    url = new URL(base);
+  } catch {
+    throw invalid(`the ${scheme}: URL is malformed`);
+  }
+  if (url.hash !== '') throw invalid(`a ${scheme}: URL takes no #fragment`);
+  // new URL keeps a host's brackets ([::1]); ioredis wants the bare address.
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  if (host === '') throw invalid(`${scheme}: needs a host`);
+  const out: RedisTransportOptions = { host, port: url.port === '' ? 6379 : Number(url.port) };
+  const path = url.pathname;
+  if (path !== '' && path !== '/') {
+    if (!/^\/\d{1,5}$/.test(path))
+      throw invalid(`the path of a ${scheme}: URL is a database number`);
+    out.db = Number(path.slice(1));
+  }
+  if (url.username !== '') out.username = decode(url.username);
+  if (url.password !== '') out.password = decode(url.password);
+  if (scheme === 'rediss') out.tls = true;
+  return out;
 }
 
 /** Creates the transport a URL names (see {@link parseTransportUrl}). */
@@ -94,6 +149,10 @@ export async function createTransport(
     }
     case 'sqlite':
       return createSqliteTransport({ ...options, ...spec.options });
+    case 'redis': {
+      const { durability: _unused, ...redisOptions } = options;
+      return createRedisTransport({ ...redisOptions, ...spec.options });
+    }
   }
 }
 
@@ -116,17 +175,24 @@ export function checkDurability(
   }
 }
 
-function readParams(query: string, allowed: readonly Param[]): Partial<SqliteTransportOptions> {
-  const out: Partial<SqliteTransportOptions> = {};
+type ParamValues = Partial<Omit<SqliteTransportOptions, 'path'>> &
+  Partial<Pick<RedisTransportOptions, Param & keyof RedisTransportOptions>>;
+
+function readParams(query: string, allowed: readonly Param[]): ParamValues {
+  const out: ParamValues = {};
   const seen = new Set<string>();
-  for (const [name, value] of new URLSearchParams(query)) {
+  for (const [given, value] of new URLSearchParams(query)) {
+    const name = ALIASES[given] ?? given;
     if (!(allowed as readonly string[]).includes(name)) {
-      throw invalid(`unknown transport option "${name}"`);
+      throw invalid(`unknown transport option "${given}"`);
     }
     if (seen.has(name)) throw invalid(`transport option "${name}" given twice`);
     seen.add(name);
     const param = name as Param;
     switch (param) {
+      case 'keyPrefix':
+        out.keyPrefix = value;
+        break;
       case 'durability':
         if (value !== 'process' && value !== 'power') {
           throw invalid('durability must be process or power');

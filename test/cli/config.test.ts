@@ -147,7 +147,8 @@ describe('resolveServeConfig', () => {
     rejects(() => resolveServeConfig({ heartbeat: 'soon' }, {}), /--heartbeat must be a duration/);
     rejects(() => resolveServeConfig({}, { SSEHUB_MAX_QUEUE: '0' }), /SSEHUB_MAX_QUEUE/);
     rejects(() => resolveServeConfig({ logLevel: 'loud' }, {}), /--log-level must be one of/);
-    rejects(() => resolveServeConfig({ transport: 'redis:' }, {}), /unsupported transport/);
+    rejects(() => resolveServeConfig({ transport: 'postgres:' }, {}), /unsupported transport/);
+    rejects(() => resolveServeConfig({ transport: 'redis:' }, {}), /redis: needs a host/);
     rejects(() => resolveServeConfig({ jwksUrl: 'not a url' }, {}), /--jwks-url must be/);
     rejects(() => resolveServeConfig({ publicUrl: 'ftp://x' }, {}), /--public-url must be/);
     rejects(

@@ -69,7 +69,17 @@ describe('parseTransportUrl', () => {
       'sqlite://',
       'sqlite://relative/hub.db',
       'sqlite:///bad%zzescape.db',
-      'redis://localhost:6379',
+      'redis://',
+      'redis://:6379',
+      'redis://localhost:6379/abc',
+      'redis://localhost:6379/1/2',
+      'redis://localhost:99999',
+      'redis://localhost#frag',
+      'redis://localhost?durability=power',
+      'redis://localhost?trimIntervalMs=5',
+      'redis://localhost?prefix=a&keyPrefix=b',
+      'redis://localhost?presenceTtlMs=0',
+      'redis://u:%zz@localhost',
       'postgres://x',
       'memory:?durability=power',
       'memory:?maxHistory=-1',
@@ -90,9 +100,66 @@ describe('parseTransportUrl', () => {
     }
   });
 
+  it('reads Redis URLs: host, port, db, credentials, TLS and options', () => {
+    assert.deepEqual(parseTransportUrl('redis://localhost'), {
+      kind: 'redis',
+      options: { host: 'localhost', port: 6379 },
+    });
+    assert.deepEqual(
+      parseTransportUrl(
+        'redis://us%40er:p%3Ass@redis.internal:6380/3?prefix=hub1:&maxHistory=500&maxHistoryAgeMs=60000&presenceTtlMs=5000&commandTimeoutMs=800&connectTimeoutMs=3000&blockMs=200&trimBatchSize=64',
+      ),
+      {
+        kind: 'redis',
+        options: {
+          host: 'redis.internal',
+          port: 6380,
+          db: 3,
+          username: 'us@er',
+          password: 'p:ss',
+          keyPrefix: 'hub1:',
+          maxHistory: 500,
+          maxHistoryAgeMs: 60000,
+          presenceTtlMs: 5000,
+          commandTimeoutMs: 800,
+          connectTimeoutMs: 3000,
+          blockMs: 200,
+          trimBatchSize: 64,
+        },
+      },
+    );
+    assert.deepEqual(parseTransportUrl('rediss://:only-pass@[::1]:7000/?keyPrefix=%7Bh%7D:'), {
+      kind: 'redis',
+      options: {
+        host: '::1',
+        port: 7000,
+        password: 'only-pass',
+        tls: true,
+        keyPrefix: '{h}:',
+      },
+    });
+  });
+
+  it('does not echo a Redis password in errors', () => {
+    for (const url of [
+      'redis://user:s3cret@localhost:6379/x',
+      'redis://user:s3cret@localhost?nope=1',
+      'rediss://user:s3cret@:1',
+    ]) {
+      assert.throws(
+        () => parseTransportUrl(url),
+        (err: unknown) =>
+          isSseHubError(err, 'INVALID_CONFIG') &&
+          !err.message.includes('s3cret') &&
+          !(err.detail ?? '').includes('s3cret'),
+        url,
+      );
+    }
+  });
+
   it('does not echo the URL in errors', () => {
     assert.throws(
-      () => parseTransportUrl('redis://user:s3cret@localhost'),
+      () => parseTransportUrl('postgres://user:s3cret@localhost'),
       (err: unknown) => isSseHubError(err, 'INVALID_CONFIG') && !err.message.includes('s3cret'),
     );
   });

@@ -1,0 +1,270 @@
+import type { Redis } from 'ioredis';
+import type { Fanout } from '../fanout.js';
+import type { FeedGap, GapListener, StoredUpdate } from '../types.js';
+import { decodeEntry, type RawEntry } from './codec.js';
+
+/** What the store says of itself: its epoch, the position the epoch began after, the newest. */
+export interface StoreMeta {
+  epoch: string;
+  start: number;
+  newest: number;
+}
+
+export interface FeedOptions {
+  /** The feed's own connection: XREAD BLOCK holds it, so nothing else may use it. */
+  blocking: Redis;
+  stream: string;
+  blockMs: number;
+  readCount: number;
+  fanout: Fanout;
+  /** The store's meta, read on the blocking connection (so a success proves it works). */
+  meta(): Promise<StoreMeta>;
+  /** Begins a new epoch if the current one is still `epoch` (see ROTATE_LUA). */
+  rotate(epoch: string): Promise<StoreMeta>;
+  /** Stream entries with `from <= position <= to`, at most `count`, on the command connection. */
+  range(from: number, to: number, count: number): Promise<RawEntry[]>;
+  /** Reports feed errors (once per outage, not once per retry). */
+  onError(err: unknown): void;
+}
+
+const MAX_BACKOFF_MS = 2000;
+
+/**
+ * The live reader of one transport: delivers every stream entry to this process's listeners once,
+ * in position order, whichever way it arrives first — a publish reply on this node (`offer`) or
+ * the blocking XREAD loop. All delivery goes through one serial queue, so the two never
+ * interleave, and anything at or below the last delivered position is skipped.
+ *
+ * Gaps: an entry past `last + 1` means entries were trimmed before this node read them
+ * (`lagged`). A store whose epoch changed, or whose newest position went below what this node
+ * already delivered (a failover that lost writes; the feed then begins a new epoch), lost data
+ * (`lost`): the feed goes on after the new epoch's start.
+ */
+export class Feed {
+  readonly #o: FeedOptions;
+  #last: number;
+  #epoch: string;
+  // Epochs this feed has left: a late reply from one of them must not switch back.
+  readonly #retired = new Set<string>();
+  #gapListeners: readonly GapListener[] = [];
+  #queue: Promise<void> = Promise.resolve();
+  #pause: { promise: Promise<void>; resume: () => void } | undefined;
+  #stopped = false;
+  #loop: Promise<void> | undefined;
+  #wake: () => void = () => {};
+
+  constructor(options: FeedOptions, initial: StoreMeta) {
+    this.#o = options;
+    this.#epoch = initial.epoch;
+    // A node delivers what is published after it started; history is read by position.
+    this.#last = initial.newest;
+  }
+
+  get epoch(): string {
+    return this.#epoch;
+  }
+
+  start(): void {
+    this.#loop ??= this.#run();
+  }
+
+  onGap(listener: GapListener): () => void {
+    this.#gapListeners = [...this.#gapListeners, listener];
+    let active = true;
+    return () => {
+      if (!active) return;
+      active = false;
+      this.#gapListeners = this.#gapListeners.filter((l) => l !== listener);
+    };
+  }
+
+  /**
+   * A publish on this node stored `stored`: deliver it, after anything before it this node has
+   * not delivered yet. Resolves once delivered (or left to the loop when Redis failed meanwhile,
+   * or the feed is paused). Never rejects: the update is stored either way.
+   */
+  offer(meta: Omit<StoreMeta, 'newest'>, stored: StoredUpdate): Promise<void> {
+    return this.#serial(async () => {
+      if (this.#pause !== undefined || this.#stopped) return;
+      this.#switchIfNew(meta.epoch, meta.start);
+      if (meta.epoch !== this.#epoch || stored.position <= this.#last) return;
+      if (stored.position > this.#last + 1) {
+        try {
+          await this.#catchUp(stored.position - 1);
+        } catch {
+          return; // the loop reads it again once Redis answers
+        }
+      }
+      this.#deliver([stored]);
+    });
+  }
+
+  /** A read saw the store's epoch; a new one means the store lost data. */
+  notice(epoch: string, start: number): void {
+    if (epoch === this.#epoch || this.#retired.has(epoch)) return;
+    void this.#serial(async () => this.#switchIfNew(epoch, start));
+  }
+
+  /**
+   * Stops reading the store until the returned function is called (tests use it to stand in for
+   * a stalled node). An XREAD already waiting is not cut short; what it returns is dropped and
+   * read again after resuming, so nothing is delivered while paused.
+   * @internal
+   */
+  pause(): () => void {
+    if (this.#pause === undefined) {
+      let resume = (): void => {};
+      const promise = new Promise<void>((r) => {
+        resume = r;
+      });
+      this.#pause = { promise, resume };
+    }
+    const pause = this.#pause;
+    return () => {
+      if (this.#pause !== pause) return;
+      this.#pause = undefined;
+      pause.resume();
+    };
+  }
+
+  /** Ends the loop; the caller disconnects the blocking connection to cut a waiting XREAD. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#pause?.resume();
+    this.#wake();
+    this.#gapListeners = [];
+    await this.#loop;
+    await this.#queue;
+  }
+
+  async #run(): Promise<void> {
+    let backoff = 0;
+    let checkMeta = true;
+    let failing = false;
+    while (!this.#stopped) {
+      if (this.#pause !== undefined) {
+        await this.#pause.promise;
+        checkMeta = true;
+        continue;
+      }
+      try {
+        if (checkMeta) {
+          // Everything delivered so far was stored before this read: a store with fewer lost it.
+          const delivered = this.#last;
+          const epoch = this.#epoch;
+          const meta = await this.#o.meta();
+          await this.#serial(() => this.#applyMeta(meta, epoch, delivered));
+          checkMeta = false;
+        }
+        const reply = (await this.#o.blocking.xread(
+          'COUNT',
+          this.#o.readCount,
+          'BLOCK',
+          this.#o.blockMs,
+          'STREAMS',
+          this.#o.stream,
+          `${this.#last}-0`,
+        )) as [string, RawEntry[]][] | null;
+        backoff = 0;
+        failing = false;
+        if (this.#stopped) break;
+        if (this.#pause !== undefined) continue; // read while paused: dropped, read again later
+        if (reply === null) {
+          // Nothing new for a while: a good moment to check the store has not lost data.
+          checkMeta = true;
+          continue;
+        }
+        const entries = reply[0]![1].map(decodeEntry);
+        await this.#serial(async () => this.#deliver(entries));
+      } catch (err) {
+        if (this.#stopped) break;
+        checkMeta = true;
+        if (!failing) this.#o.onError(err);
+        failing = true;
+        backoff = Math.min(MAX_BACKOFF_MS, Math.max(50, backoff * 2));
+        await this.#sleep(backoff);
+      }
+    }
+  }
+
+  async #applyMeta(meta: StoreMeta, epoch: string, delivered: number): Promise<void> {
+    if (this.#retired.has(meta.epoch)) return;
+    if (meta.epoch !== this.#epoch) {
+      this.#switchIfNew(meta.epoch, meta.start);
+      return;
+    }
+    // Compared with what was delivered when the meta was asked for, not now: updates delivered
+    // since were stored after the store answered.
+    if (epoch === this.#epoch && meta.newest < delivered) {
+      // Same epoch, but positions this node delivered are gone: writes were lost (a failover to
+      // a replica that missed them). Positions will be handed out again, so a new epoch begins.
+      const rotated = await this.#o.rotate(this.#epoch);
+      this.#switchIfNew(rotated.epoch, rotated.start);
+    }
+  }
+
+  #switchIfNew(epoch: string, start: number): void {
+    if (epoch === this.#epoch || this.#retired.has(epoch)) return;
+    this.#retired.add(this.#epoch);
+    this.#epoch = epoch;
+    this.#last = start;
+    this.#emitGap({ reason: 'lost', resumeAfter: start, epoch });
+  }
+
+  /** Delivers what the stream holds up to `to`, reporting a gap for anything trimmed. */
+  async #catchUp(to: number): Promise<void> {
+    while (this.#last < to) {
+      const from = this.#last + 1;
+      const entries = (await this.#o.range(from, to, this.#o.readCount)).map(decodeEntry);
+      if (entries.length === 0) {
+        this.#emitGap({ reason: 'lagged', resumeAfter: to, epoch: this.#epoch });
+        this.#last = to;
+        return;
+      }
+      this.#deliver(entries);
+    }
+  }
+
+  #deliver(entries: readonly StoredUpdate[]): void {
+    for (const { position, update } of entries) {
+      if (this.#stopped) return;
+      if (position <= this.#last) continue;
+      if (position > this.#last + 1) {
+        this.#emitGap({ reason: 'lagged', resumeAfter: position - 1, epoch: this.#epoch });
+      }
+      this.#last = position;
+      this.#o.fanout.emit(update, position);
+    }
+  }
+
+  #emitGap(gap: FeedGap): void {
+    for (const listener of this.#gapListeners) {
+      try {
+        listener(gap);
+      } catch (err) {
+        this.#o.onError(err);
+      }
+    }
+  }
+
+  #serial<T>(task: () => Promise<T> | T): Promise<T> {
+    const result = this.#queue.then(task);
+    this.#queue = result.then(
+      () => {},
+      () => {},
+    );
+    return result;
+  }
+
+  /** Waits `ms`, or less when the feed stops meanwhile (so close() never waits for a back-off). */
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      this.#wake = done;
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  }
+}

@@ -1,0 +1,142 @@
+import type { Redis } from 'ioredis';
+import type { PresenceEntry } from '../types.js';
+import type { RedisKeys } from './options.js';
+import type { ScriptCaller } from './script-caller.js';
+
+/** Field/value pairs per HSET, well below Lua's unpack limit. */
+const CHUNK = 500;
+
+/**
+ * Cluster-wide presence: this node's entries live in one hash (`<prefix>presence:<node id>`) with
+ * a TTL, and the node is listed in a sorted set scored by when it expires (Redis's clock). A timer
+ * refreshes both while the node lives, so a node that dies (or stalls past the TTL) drops out of
+ * every listing within the TTL, and its hash expires on its own. Listings skip expired nodes.
+ */
+export class RedisPresence {
+  readonly #redis: Redis;
+  readonly #call: ScriptCaller;
+  readonly #keys: RedisKeys;
+  readonly #node: string;
+  readonly #ttlMs: number;
+  readonly #onError: (err: unknown) => void;
+  // This node's entries, so they can be written again if the store lost them.
+  readonly #mine = new Map<string, string>();
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    redis: Redis,
+    call: ScriptCaller,
+    keys: RedisKeys,
+    node: string,
+    ttlMs: number,
+    onError: (err: unknown) => void,
+  ) {
+    this.#redis = redis;
+    this.#call = call;
+    this.#keys = keys;
+    this.#node = node;
+    this.#ttlMs = ttlMs;
+    this.#onError = onError;
+  }
+
+  get #hash(): string {
+    return `${this.#keys.presence}${this.#node}`;
+  }
+
+  /** Refreshes this node's entries every third of the TTL, so two refreshes may fail in a row. */
+  start(): void {
+    if (this.#timer !== undefined) return;
+    this.#timer = setInterval(
+      () => {
+        this.#refresh().catch(this.#onError);
+      },
+      Math.max(1, Math.floor(this.#ttlMs / 3)),
+    );
+    this.#timer.unref();
+  }
+
+  /** Stops refreshing, as a node that died would. @internal */
+  stopRefreshing(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  async add(entries: readonly PresenceEntry[]): Promise<void> {
+    const pairs: string[] = [];
+    for (const entry of entries) {
+      const value = JSON.stringify([entry.key, entry.group, entry.value]);
+      this.#mine.set(entry.key, value);
+      pairs.push(entry.key, value);
+    }
+    await this.#write(pairs);
+  }
+
+  async remove(keys: readonly string[]): Promise<void> {
+    for (const key of keys) this.#mine.delete(key);
+    for (let i = 0; i < keys.length; i += CHUNK) {
+      await this.#redis.hdel(this.#hash, ...keys.slice(i, i + CHUNK));
+    }
+  }
+
+  async list(group?: string): Promise<PresenceEntry[]> {
+    const values = (await this.#call(
+      'presenceList',
+      [this.#keys.nodes],
+      [this.#keys.presence, ''],
+    )) as string[];
+    const out: PresenceEntry[] = [];
+    for (const value of values) {
+      const entry = parse(value);
+      if (entry !== undefined && (group === undefined || entry.group === group)) out.push(entry);
+    }
+    return out;
+  }
+
+  async get(key: string): Promise<PresenceEntry | undefined> {
+    const values = (await this.#call(
+      'presenceList',
+      [this.#keys.nodes],
+      [this.#keys.presence, key],
+    )) as string[];
+    return values.length === 0 ? undefined : parse(values[0]!);
+  }
+
+  /** Stops refreshing and removes this node's entries at once (a graceful shutdown). */
+  async close(): Promise<void> {
+    this.stopRefreshing();
+    this.#mine.clear();
+    await this.#redis.multi().del(this.#hash).zrem(this.#keys.nodes, this.#node).exec();
+  }
+
+  async #refresh(): Promise<void> {
+    if (this.#mine.size === 0) return;
+    const alive = await this.#call(
+      'presenceRefresh',
+      [this.#keys.nodes, this.#hash],
+      [String(this.#ttlMs), this.#node],
+    );
+    // The hash is gone (the store restarted or evicted it): write this node's entries again.
+    if (alive === 0) await this.#write([...this.#mine].flat());
+  }
+
+  async #write(pairs: readonly string[]): Promise<void> {
+    let i = 0;
+    do {
+      await this.#call(
+        'presenceAdd',
+        [this.#keys.nodes, this.#hash],
+        [String(this.#ttlMs), this.#node, ...pairs.slice(i, i + 2 * CHUNK)],
+      );
+      i += 2 * CHUNK;
+    } while (i < pairs.length);
+  }
+}
+
+function parse(value: string): PresenceEntry | undefined {
+  try {
+    const [key, group, entry] = JSON.parse(value) as [string, string, string];
+    return { key, group, value: entry };
+  } catch {
+    return undefined; // not written by this transport: skip it rather than fail a listing
+  }
+}

@@ -1,0 +1,210 @@
+// The Lua scripts of the Redis transport. Each runs atomically in Redis, so a duplicate check,
+// the position it hands out, the stream entry and the trim that follows can never interleave
+// with another node's publish. ioredis's `defineCommand` sends them with EVALSHA and falls back
+// to EVAL once per connection when Redis does not know the script yet (after a restart).
+//
+// Every script takes the same four keys: stream, seq, meta, index (see `RedisKeys`), and ARGV[1]
+// is a fresh random epoch id, used only when the store has none (it is new or lost its data).
+
+/** Helpers shared by the history scripts. ARGV[2..4]: maxHistory (-1: none), cutoff ms (-1: none), trim batch. */
+const PRELUDE = `
+local stream, seqKey, meta, index = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local maxHistory, cutoff, batch = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+
+local function newest()
+  return tonumber(redis.call('GET', seqKey) or '0')
+end
+
+-- Positions as integers: Lua's default number format would write 1e+14 past 14 digits.
+local function int(n)
+  return string.format('%d', n)
+end
+
+-- The store's epoch and the position it began after. A store without one is new or lost its
+-- data: a new epoch begins, and an index left over (there should be none) is dropped with it.
+local function epoch()
+  local m = redis.call('HMGET', meta, 'epoch', 'start')
+  if not m[1] then
+    local start = newest()
+    redis.call('HSET', meta, 'epoch', ARGV[1], 'start', int(start))
+    redis.call('UNLINK', index)
+    return ARGV[1], start
+  end
+  return m[1], tonumber(m[2])
+end
+
+local function positionOf(entryId)
+  return tonumber(string.match(entryId, '^%d+'))
+end
+
+-- Outside retention: beyond the count bound (counted back from the newest position, which is
+-- exact because positions are consecutive) or older than the cutoff.
+local function expired(pos, at, top)
+  return (maxHistory >= 0 and pos <= top - maxHistory) or at < cutoff
+end
+
+-- Removes at most 'batch' entries past retention from the oldest end, with their index entries
+-- (unless the id was published again since). The newest entry always stays in the stream, hidden
+-- when past retention, so every node's feed can still read it (maxHistory 0, everything expired).
+-- Returns the oldest retained position (top + 1 when none), or false when entries past retention
+-- remain: the caller calls again, so one call never blocks Redis for long.
+local function trim(top)
+  local removed, last = 0, nil
+  while true do
+    local want = batch - removed
+    if want <= 0 then break end
+    local from = '-'
+    if last then from = '(' .. last end
+    local entries = redis.call('XRANGE', stream, from, '+', 'COUNT', math.min(want, 128))
+    if #entries == 0 then
+      if last then redis.call('XTRIM', stream, 'MINID', int(positionOf(last) + 1) .. '-0') end
+      return top + 1
+    end
+    for _, e in ipairs(entries) do
+      local pos, f = positionOf(e[1]), e[2]
+      local keep = not expired(pos, tonumber(f[4]), top)
+      if keep or pos >= top then
+        if last then redis.call('XTRIM', stream, 'MINID', e[1]) end
+        if keep then return pos end
+        return top + 1
+      end
+      if redis.call('HGET', index, f[2]) == e[1] then redis.call('HDEL', index, f[2]) end
+      removed, last = removed + 1, e[1]
+    end
+  end
+  redis.call('XTRIM', stream, 'MINID', int(positionOf(last) + 1) .. '-0')
+  return false
+end
+`;
+
+/**
+ * Publish. ARGV[5..7]: update id, creation time (ms), payload. Returns `{1, position, epoch,
+ * start}`, or `{0, 0, epoch, start}` when the id is still retained (DUPLICATE_ID).
+ */
+export const PUBLISH_LUA = `${PRELUDE}
+local ep, start = epoch()
+local top = newest()
+local prev = redis.call('HGET', index, ARGV[5])
+if prev then
+  local e = redis.call('XRANGE', stream, prev, prev)
+  if e[1] and not expired(positionOf(prev), tonumber(e[1][2][4]), top) then
+    return {0, 0, ep, start}
+  end
+end
+local pos = redis.call('INCR', seqKey)
+local entryId = int(pos) .. '-0'
+local added = redis.pcall('XADD', stream, entryId, 'i', ARGV[5], 't', ARGV[6], 'd', ARGV[7])
+if type(added) == 'table' and added.err then
+  -- Scripts do not roll back: give the position back rather than leave a hole in the order.
+  redis.call('SET', seqKey, int(pos - 1))
+  return added
+end
+redis.call('HSET', index, ARGV[5], entryId)
+trim(pos)
+return {1, pos, ep, start}
+`;
+
+/**
+ * Reads, after trimming what left retention (so a read never sees it). ARGV[5]: the operation,
+ * ARGV[6..]: its arguments. Every reply starts with `epoch, start, oldest, newest`; a reply of
+ * `{'more'}` means the trim is not finished and the caller must call again.
+ * - `meta`: no trim; just the first fields (oldest is returned as -1: unknown).
+ * - `bounds`: just the first fields.
+ * - `read` after until limit: then the entries with after < position <= until, at most limit.
+ * - `position` id: then the id's position, or -1 when it is not retained.
+ * - `last`: then 1 and the newest retained update's id, or 0.
+ */
+export const VIEW_LUA = `${PRELUDE}
+local ep, start = epoch()
+local top = newest()
+local op = ARGV[5]
+if op == 'meta' then return {ep, start, -1, top} end
+local oldest = trim(top)
+if not oldest then return {'more'} end
+if op == 'read' then
+  local from = math.max(tonumber(ARGV[6]) + 1, oldest)
+  local to = math.min(tonumber(ARGV[7]), top)
+  local limit = tonumber(ARGV[8])
+  if from > to or limit <= 0 then return {ep, start, oldest, top, {}} end
+  return {ep, start, oldest, top, redis.call('XRANGE', stream, int(from), int(to), 'COUNT', limit)}
+end
+if op == 'position' then
+  local entryId = redis.call('HGET', index, ARGV[6])
+  if entryId then
+    local pos = positionOf(entryId)
+    if pos >= oldest and pos <= top then return {ep, start, oldest, top, pos} end
+  end
+  return {ep, start, oldest, top, -1}
+end
+if op == 'last' then
+  if oldest > top then return {ep, start, oldest, top, 0} end
+  local e = redis.call('XRANGE', stream, int(top), int(top))
+  if not e[1] then return {ep, start, oldest, top, 0} end
+  return {ep, start, oldest, top, 1, e[1][2][2]}
+end
+return {ep, start, oldest, top}
+`;
+
+/**
+ * Begins a new epoch when the current one is still ARGV[2] (compare-and-set, so nodes that notice
+ * the same loss together begin one epoch, not several). The index goes with the old epoch: no id
+ * stored before resolves to a position of the new one. Returns `epoch, start, newest`.
+ */
+export const ROTATE_LUA = `
+local stream, seqKey, meta, index = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local top = tonumber(redis.call('GET', seqKey) or '0')
+local current = redis.call('HGET', meta, 'epoch')
+if (not current) or current == ARGV[2] then
+  redis.call('HSET', meta, 'epoch', ARGV[1], 'start', string.format('%d', top))
+  redis.call('UNLINK', index)
+end
+local m = redis.call('HMGET', meta, 'epoch', 'start')
+return {m[1], tonumber(m[2]), top}
+`;
+
+// Presence. KEYS[1]: the nodes sorted set, KEYS[2]: this node's hash. ARGV[1]: TTL ms, ARGV[2]:
+// node id. Expiry uses Redis's clock (TIME), so nodes with skewed clocks agree on who is alive.
+const PRESENCE_PRELUDE = `
+local nodes, mine = KEYS[1], KEYS[2]
+local ttl, node = tonumber(ARGV[1]), ARGV[2]
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+`;
+
+/** Adds entries (ARGV[3..]: field, value pairs) and refreshes this node. */
+export const PRESENCE_ADD_LUA = `${PRESENCE_PRELUDE}
+if #ARGV > 2 then redis.call('HSET', mine, unpack(ARGV, 3)) end
+redis.call('PEXPIRE', mine, ttl)
+redis.call('ZADD', nodes, now + ttl, node)
+return 1
+`;
+
+/** Refreshes this node; returns 0 when its hash is gone (the store lost it), so it is re-added. */
+export const PRESENCE_REFRESH_LUA = `${PRESENCE_PRELUDE}
+redis.call('ZADD', nodes, now + ttl, node)
+return redis.call('PEXPIRE', mine, ttl)
+`;
+
+/**
+ * KEYS[1]: the nodes sorted set. ARGV[1]: the presence hash prefix, ARGV[2]: a field or ''.
+ * Drops nodes past their expiry, then returns every live node's values (ARGV[2] = ''), or the
+ * first value of field ARGV[2]. The per-node hash keys are built here: the set of nodes is only
+ * known inside the script (so the transport supports one Redis or a hash-tagged prefix, not
+ * keys spread over a cluster).
+ */
+export const PRESENCE_LIST_LUA = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local live = redis.call('ZRANGE', KEYS[1], 0, -1)
+local out = {}
+for _, node in ipairs(live) do
+  if ARGV[2] == '' then
+    for _, v in ipairs(redis.call('HVALS', ARGV[1] .. node)) do out[#out + 1] = v end
+  else
+    local v = redis.call('HGET', ARGV[1] .. node, ARGV[2])
+    if v then return {v} end
+  end
+end
+return out
+`;

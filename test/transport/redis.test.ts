@@ -1,0 +1,469 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import { isSseHubError } from '../../src/errors.js';
+import { createTransport } from '../../src/transport/index.js';
+import {
+  createRedisTransport,
+  RedisTransport,
+  type RedisTransportOptions,
+} from '../../src/transport/redis/index.js';
+import type { FeedGap, Transport } from '../../src/transport/types.js';
+import { type RedisServer, startRedisServer, uniquePrefix } from '../helpers/redis-server.js';
+import { transportConformance } from './conformance.js';
+import { twoNodeConformance } from './conformance-two-nodes.js';
+import { collector, ids, publishAll, range, rejectsWith, update, WAIT_MS } from './helpers.js';
+
+type TestContext = { after(fn: () => unknown): void };
+
+// One server for the file; every transport gets its own key prefix. Tests that stop or restart
+// the server start one of their own.
+let shared: Promise<RedisServer> | undefined;
+function server(): Promise<RedisServer> {
+  shared ??= startRedisServer();
+  return shared;
+}
+after(async () => {
+  if (shared) await (await shared).dispose();
+});
+
+// Short waits, so a test that needs the feed to notice something does not sit in XREAD long.
+const FAST = { blockMs: 100, commandTimeoutMs: 1000, connectTimeoutMs: 5000 };
+
+async function open(
+  t: TestContext,
+  target: RedisServer,
+  options: RedisTransportOptions = {},
+): Promise<RedisTransport> {
+  const transport = await createRedisTransport({
+    host: target.host,
+    port: target.port,
+    keyPrefix: uniquePrefix(),
+    ...FAST,
+    ...options,
+  });
+  t.after(() => transport.close());
+  return transport;
+}
+
+async function raw(t: TestContext, target: RedisServer): Promise<Redis> {
+  const client = new Redis({ host: target.host, port: target.port, lazyConnect: true });
+  await client.connect();
+  t.after(() => client.disconnect());
+  return client;
+}
+
+/** Retries `check` until it holds (a reconnect, an expiry); fails after WAIT_MS. */
+async function eventually<T>(what: string, check: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + WAIT_MS;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`${what} did not happen in ${WAIT_MS} ms (last error: ${String(last)})`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/**
+ * Publishes `id` once Redis answers again. An attempt that timed out may still have been stored,
+ * so DUPLICATE_ID on a retry means it was.
+ */
+async function publishEventually(transport: Transport, id: string): Promise<void> {
+  await eventually(`publishing ${id}`, async () => {
+    try {
+      await transport.publish(update(id));
+    } catch (err) {
+      if (!isSseHubError(err, 'DUPLICATE_ID')) throw err;
+    }
+    return true;
+  });
+}
+
+/** Resolves with what `gaps` holds once it has `n` entries; fails after WAIT_MS. */
+function gapRecorder(transport: Transport) {
+  const gaps: FeedGap[] = [];
+  const waiters: (() => void)[] = [];
+  const off = transport.subscribe(
+    () => {},
+    (gap) => {
+      gaps.push(gap);
+      for (const w of waiters.splice(0)) w();
+    },
+  );
+  return {
+    gaps,
+    off,
+    async waitFor(n: number): Promise<FeedGap[]> {
+      await eventually(`${n} gap(s)`, async () => {
+        if (gaps.length >= n) return true;
+        await new Promise<void>((resolve) => {
+          waiters.push(resolve);
+          setTimeout(resolve, 200).unref();
+        });
+        return gaps.length >= n ? true : undefined;
+      });
+      return gaps;
+    },
+  };
+}
+
+transportConformance('redis', async (options) => {
+  const target = await server();
+  const transport = await createRedisTransport({
+    host: target.host,
+    port: target.port,
+    keyPrefix: uniquePrefix('c'),
+    ...FAST,
+    ...options,
+  });
+  return { transport, cleanup: () => transport.close() };
+});
+
+twoNodeConformance('redis', async (options) => {
+  const target = await server();
+  const common = {
+    host: target.host,
+    port: target.port,
+    keyPrefix: uniquePrefix('n'),
+    ...FAST,
+    ...options,
+  };
+  const a = await createRedisTransport(common);
+  const b = await createRedisTransport(common);
+  return {
+    a,
+    b,
+    lag: () => b.pauseFeed(),
+    cleanup: async () => {
+      await a.close();
+      await b.close();
+    },
+  };
+});
+
+describe('Redis transport', () => {
+  it('trims the id index with the stream: a trimmed id resolves to nothing and can be published again', async (t) => {
+    const target = await server();
+    const transport = await open(t, target, { maxHistory: 2 });
+    await publishAll(transport, ['a', 'b', 'c']);
+    assert.equal(await transport.positionOf('a'), undefined);
+    assert.equal(typeof (await transport.positionOf('b')), 'number');
+    await transport.publish(update('a', { data: 'second a' }));
+    const { updates } = await transport.replay('earliest');
+    assert.deepEqual(ids(updates), ['c', 'a']);
+    assert.equal(updates[1]!.data, 'second a');
+  });
+
+  it('keeps exactly the retained entries in Redis, index included, also after a large expiry', async (t) => {
+    const target = await server();
+    const client = await raw(t, target);
+    const keyPrefix = uniquePrefix('trim');
+    let now = 1_700_000_000_000;
+    const transport = await open(t, target, {
+      keyPrefix,
+      maxHistory: 100,
+      maxHistoryAgeMs: 1000,
+      trimBatchSize: 3,
+      now: () => now,
+    });
+    await publishAll(transport, range(20));
+    assert.equal(await client.xlen(`${keyPrefix}stream`), 20);
+    assert.equal(await client.hlen(`${keyPrefix}index`), 20);
+    now += 5000; // all 20 expired
+    await transport.publish(update('fresh'));
+    // One publish trims at most trimBatchSize entries, so it stays cheap...
+    assert.equal(await client.xlen(`${keyPrefix}stream`), 21 - 3);
+    // ...and a read finishes the job before it answers: it never sees an expired update.
+    assert.deepEqual(ids((await transport.replay('earliest')).updates), ['fresh']);
+    assert.equal(await client.xlen(`${keyPrefix}stream`), 1);
+    assert.deepEqual(await client.hkeys(`${keyPrefix}index`), ['fresh']);
+    assert.equal(await transport.positionOf('u3'), undefined);
+    await transport.publish(update('u3')); // no longer a duplicate
+  });
+
+  it('keeps every key under the prefix', async (t) => {
+    const target = await server();
+    const client = await raw(t, target);
+    const keyPrefix = uniquePrefix('keys');
+    const transport = await open(t, target, { keyPrefix });
+    await transport.publish(update('x'));
+    await transport.addPresence([{ key: 'k', group: 'g', value: 'v' }]);
+    const keys = await client.keys(`${keyPrefix}*`);
+    assert.ok(keys.length >= 5, `keys: ${keys.join(', ')}`);
+    const other = await open(t, target, { keyPrefix: uniquePrefix('keys') });
+    assert.equal(await other.lastId(), undefined, 'another prefix sees nothing');
+    assert.deepEqual(await other.listPresence(), []);
+  });
+
+  it('fails fast on a bad option and when Redis cannot be reached, never echoing the password', async () => {
+    await assert.rejects(createRedisTransport({ port: 70000 }), (err: unknown) =>
+      isSseHubError(err, 'INVALID_OPTION'),
+    );
+    await assert.rejects(createRedisTransport({ blockMs: 0 }), (err: unknown) =>
+      isSseHubError(err, 'INVALID_OPTION'),
+    );
+    // Port 1 on loopback refuses connections.
+    await assert.rejects(
+      createTransport('redis://user:hunter2-secret@127.0.0.1:1/0?connectTimeoutMs=2000'),
+      (err: unknown) =>
+        isSseHubError(err, 'TRANSPORT_UNAVAILABLE') &&
+        !err.message.includes('hunter2-secret') &&
+        !(err.detail ?? '').includes('hunter2-secret'),
+    );
+  });
+
+  it('authenticates with the URL credentials; a wrong password fails without echoing it', async (t) => {
+    const target = await startRedisServer({
+      own: true,
+      extraArgs: ['--requirepass', 'right-pass'],
+    });
+    let good: Transport | undefined;
+    t.after(async () => {
+      await good?.close();
+      await target.dispose();
+    });
+    good = await createTransport(
+      `redis://:right-pass@127.0.0.1:${target.port}/2?prefix=${encodeURIComponent(uniquePrefix())}`,
+    );
+    assert.ok(good instanceof RedisTransport);
+    await good.publish(update('a'));
+    assert.equal(await good.lastId(), 'a');
+    await assert.rejects(
+      createTransport(`redis://:wrong-pass-42@127.0.0.1:${target.port}?connectTimeoutMs=2000`),
+      (err: unknown) =>
+        isSseHubError(err, 'TRANSPORT_UNAVAILABLE') && !err.message.includes('wrong-pass-42'),
+    );
+  });
+
+  it('with Redis down, publish fails in bounded time and health says so; after a restart with data nothing is lost', async (t) => {
+    const target = await startRedisServer({ own: true });
+    t.after(() => target.dispose());
+    const keyPrefix = uniquePrefix('restart');
+    const errors: unknown[] = [];
+    const onError = (err: unknown) => errors.push(err);
+    const a = await open(t, target, { keyPrefix, onError });
+    const b = await open(t, target, { keyPrefix, onError });
+    const onB = collector(b);
+    const gaps = gapRecorder(b);
+    t.after(() => {
+      onB.unsubscribe();
+      gaps.off();
+    });
+    await a.publish(update('before'));
+    await onB.waitFor(1);
+    const { epoch } = await a.bounds();
+    assert.deepEqual(await a.health(), { ok: true });
+
+    await target.stop({ keepData: true });
+    await rejectsWith(a.publish(update('while-down')), 'TRANSPORT_FAILURE');
+    assert.deepEqual(await a.health(), { ok: false, reason: 'redis unreachable' });
+    await rejectsWith(a.bounds(), 'TRANSPORT_UNAVAILABLE');
+    await rejectsWith(a.listPresence(), 'TRANSPORT_UNAVAILABLE');
+
+    await target.start();
+    await eventually('a healthy again', async () => ((await a.health()).ok ? true : undefined));
+    await publishEventually(a, 'after');
+    await onB.waitForId('after');
+    assert.deepEqual(ids(onB.received), ['before', 'after']);
+    assert.deepEqual(gaps.gaps, []);
+    assert.equal((await b.bounds()).epoch, epoch);
+    assert.deepEqual(ids((await b.replay('earliest')).updates), ['before', 'after']);
+    assert.equal(await b.positionOf('before'), 1);
+    // The feeds reported the outage (once each, not once per retry), without the URL.
+    assert.ok(errors.length >= 1 && errors.length <= 4, `${errors.length} errors`);
+    for (const err of errors) assert.ok(isSseHubError(err, 'TRANSPORT_UNAVAILABLE'));
+  });
+
+  it('a feed whose connection drops reconnects and resumes from its last position: nothing lost, nothing twice', async (t) => {
+    const target = await server();
+    const client = await raw(t, target);
+    const keyPrefix = uniquePrefix('reconnect');
+    const errors: unknown[] = [];
+    const a = await open(t, target, { keyPrefix, onError: (err) => errors.push(err) });
+    const b = await open(t, target, { keyPrefix, onError: (err) => errors.push(err) });
+    const onB = collector(b);
+    const gaps = gapRecorder(b);
+    t.after(() => {
+      onB.unsubscribe();
+      gaps.off();
+    });
+    await publishAll(a, range(3, 'before'));
+    await onB.waitFor(3);
+    // Cut every feed connection on the server (both transports'); they reconnect on their own.
+    const list = await client.client('LIST');
+    const feeds = String(list)
+      .split('\n')
+      .filter((line) => line.includes('name=ssehub-feed'))
+      .map((line) => /(?:^| )id=(\d+)/.exec(line)?.[1])
+      .filter((id): id is string => id !== undefined);
+    assert.ok(feeds.length >= 2, 'both feed connections found');
+    for (const id of feeds) await client.client('KILL', 'ID', id);
+    await publishAll(a, range(20, 'during'));
+    await onB.waitFor(23);
+    assert.deepEqual(ids(onB.received), [...range(3, 'before'), ...range(20, 'during')]);
+    assert.deepEqual(gaps.gaps, []);
+    assert.ok(errors.length >= 1, 'the dropped feed was reported');
+  });
+
+  it('with Redis frozen (connections open, no answers), publish and health give up after commandTimeoutMs', async (t) => {
+    const target = await startRedisServer({ own: true });
+    t.after(() => target.dispose());
+    const errors: unknown[] = [];
+    const a = await open(t, target, { commandTimeoutMs: 300, onError: (err) => errors.push(err) });
+    const c = collector(a);
+    t.after(() => c.unsubscribe());
+    await a.publish(update('before'));
+    target.freeze();
+    t.after(() => target.thaw());
+    await rejectsWith(a.publish(update('frozen')), 'TRANSPORT_FAILURE');
+    assert.deepEqual(await a.health(), { ok: false, reason: 'redis unreachable' });
+    target.thaw();
+    await publishEventually(a, 'after');
+    await c.waitForId('after');
+    // "frozen" timed out on our side but may have been stored once Redis went on; nothing twice.
+    const got = ids(c.received);
+    assert.equal(new Set(got).size, got.length);
+    assert.deepEqual(
+      got.filter((id) => id !== 'frozen'),
+      ['before', 'after'],
+    );
+  });
+
+  it('closes promptly while Redis is down; later calls reject TRANSPORT_CLOSED', async (t) => {
+    const target = await startRedisServer({ own: true });
+    t.after(() => target.dispose());
+    const a = await open(t, target, { onError: () => {} });
+    await a.addPresence([{ key: 'k', group: 'g', value: 'v' }]);
+    await target.stop();
+    await a.close();
+    await rejectsWith(a.publish(update('x')), 'TRANSPORT_CLOSED');
+    await rejectsWith(a.listPresence(), 'TRANSPORT_CLOSED');
+    assert.deepEqual(await a.health(), { ok: false, reason: 'transport closed' });
+  });
+
+  it('a restart without data is a loss: a lost gap with a new epoch, and old ids no longer resolve', async (t) => {
+    const target = await startRedisServer({ own: true });
+    t.after(() => target.dispose());
+    const keyPrefix = uniquePrefix('lost');
+    const errors: unknown[] = [];
+    const a = await open(t, target, { keyPrefix, onError: (err) => errors.push(err) });
+    const b = await open(t, target, { keyPrefix, onError: (err) => errors.push(err) });
+    const onB = collector(b);
+    const gaps = gapRecorder(b);
+    t.after(() => {
+      onB.unsubscribe();
+      gaps.off();
+    });
+    await publishAll(a, ['old1', 'old2']);
+    await onB.waitFor(2);
+    const { epoch } = await b.bounds();
+
+    await target.stop(); // killed: the data is gone
+    await target.start();
+    await publishEventually(a, 'new1');
+    await onB.waitForId('new1');
+    const [gap] = await gaps.waitFor(1);
+    assert.equal(gap!.reason, 'lost');
+    assert.notEqual(gap!.epoch, epoch);
+    assert.equal((await b.bounds()).epoch, gap!.epoch);
+    assert.equal(await b.positionOf('old1'), undefined);
+    assert.equal(await a.positionOf('old2'), undefined);
+    const { found } = await b.replay('old2');
+    assert.equal(found, false);
+    assert.deepEqual(ids(onB.received), ['old1', 'old2', 'new1']);
+    await a.publish(update('old1')); // the id means nothing in the new epoch
+  });
+
+  it('positions going backwards in the same epoch (writes lost in a failover) begin a new epoch', async (t) => {
+    const target = await server();
+    const client = await raw(t, target);
+    const keyPrefix = uniquePrefix('failover');
+    const a = await open(t, target, { keyPrefix });
+    const b = await open(t, target, { keyPrefix });
+    const onB = collector(b);
+    const gaps = gapRecorder(b);
+    t.after(() => {
+      onB.unsubscribe();
+      gaps.off();
+    });
+    await publishAll(a, range(5));
+    await onB.waitFor(5);
+    const { epoch } = await b.bounds();
+    // What a replica that missed the last three writes looks like: same epoch, shorter history.
+    const stream = `${keyPrefix}stream`;
+    const kept = (await client.xrange(stream, '-', '+', 'COUNT', 2)) as [string, string[]][];
+    const replica = client.multi().del(stream);
+    for (const [id, fields] of kept) replica.xadd(stream, id, ...fields);
+    await replica.hdel(`${keyPrefix}index`, 'u2', 'u3', 'u4').set(`${keyPrefix}seq`, 2).exec();
+    const [gap] = await gaps.waitFor(1);
+    assert.equal(gap!.reason, 'lost');
+    assert.notEqual(gap!.epoch, epoch);
+    assert.equal(gap!.resumeAfter, 2);
+    assert.equal((await a.bounds()).epoch, gap!.epoch);
+    // Ids from before the loss never map to positions of the new epoch.
+    assert.equal(await a.positionOf('u0'), undefined);
+    await a.publish(update('next'));
+    await onB.waitForId('next');
+    assert.equal(await b.positionOf('next'), 3);
+    assert.equal(gaps.gaps.length, 1, 'both nodes agree on one new epoch');
+  });
+
+  it('shares presence across nodes; a node that stops refreshing drops out within the TTL', async (t) => {
+    const target = await server();
+    const keyPrefix = uniquePrefix('presence');
+    const a = await open(t, target, { keyPrefix, presenceTtlMs: 300 });
+    const b = await open(t, target, { keyPrefix, presenceTtlMs: 300 });
+    await a.addPresence([
+      { key: 's1', group: 'topic-1', value: '{"id":"s1"}' },
+      { key: 's2', group: 'topic-2', value: '{"id":"s2"}' },
+    ]);
+    await b.addPresence([{ key: 's3', group: 'topic-1', value: '{"id":"s3"}' }]);
+    const keys = async (node: Transport & RedisTransport, group?: string) =>
+      (await node.listPresence(group)).map((e) => e.key).sort();
+    assert.deepEqual(await keys(b), ['s1', 's2', 's3']);
+    assert.deepEqual(await keys(a, 'topic-1'), ['s1', 's3']);
+    assert.deepEqual(await b.getPresence('s2'), {
+      key: 's2',
+      group: 'topic-2',
+      value: '{"id":"s2"}',
+    });
+    assert.equal(await b.getPresence('nope'), undefined);
+    await a.removePresence(['s2']);
+    assert.equal(await b.getPresence('s2'), undefined);
+
+    // Refreshed entries outlive the TTL while the node lives...
+    await eventually('several refreshes', async () => {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      return (await keys(b)).length === 2 ? true : undefined;
+    });
+    // ...and disappear once it stops refreshing, as a dead node's would.
+    a.stopPresenceRefresh();
+    await eventually("a's entries expiring", async () =>
+      (await keys(b)).join() === 's3' ? true : undefined,
+    );
+    // A graceful close removes the node's entries at once.
+    await b.close();
+    assert.deepEqual(await keys(a), []);
+  });
+
+  it('is built from a redis:// URL through createTransport', async (t) => {
+    const target = await server();
+    const prefix = uniquePrefix('url');
+    const transport = await createTransport(
+      `${target.url}?prefix=${encodeURIComponent(prefix)}&maxHistory=2&blockMs=100`,
+    );
+    t.after(() => transport.close());
+    assert.ok(transport instanceof RedisTransport);
+    await publishAll(transport, ['a', 'b', 'c']);
+    assert.deepEqual(ids((await transport.replay('earliest')).updates), ['b', 'c']);
+    const client = await raw(t, target);
+    assert.equal(await client.xlen(`${prefix}stream`), 2);
+  });
+});
