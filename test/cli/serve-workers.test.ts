@@ -3,6 +3,7 @@ import { after, describe, it } from 'node:test';
 import { mintToken } from '../../src/hub/token.js';
 import { type CliProcess, cliEnv, startServe } from '../helpers/cli-process.js';
 import { openSse, type SseConnection } from '../helpers/sse-client.js';
+import { subscribersOnBothWorkers } from '../helpers/workers.js';
 
 // `ssehub serve --workers 2` as real processes: a primary and two workers sharing the port. One
 // cluster serves the tests below in order (starting one costs two process start-ups).
@@ -29,20 +30,6 @@ async function publish(base: string, token: string, data: string): Promise<strin
   return text;
 }
 
-/** Opens subscriptions (a new TCP connection each) until two workers answered, at most 20. */
-async function subscribersOnBothWorkers(base: string, query = ''): Promise<SseConnection[]> {
-  const conns: SseConnection[] = [];
-  const workers = new Set<string>();
-  for (let i = 0; i < 20 && (workers.size < 2 || conns.length < 4); i++) {
-    const conn = await openSse(`${base}${HUB}?topic=${encodeURIComponent(TOPIC)}${query}`);
-    assert.equal(conn.status, 200);
-    workers.add(String(conn.headers['ssehub-worker']));
-    conns.push(conn);
-  }
-  assert.equal(workers.size, 2, 'the cluster spread connections over both workers');
-  return conns;
-}
-
 describe('ssehub serve --workers 2', () => {
   let proc: CliProcess & { url: string };
   let token: string;
@@ -61,7 +48,7 @@ describe('ssehub serve --workers 2', () => {
     await proc.waitForLine(/all 2 workers listening/);
     const ready = await fetch(`${proc.url}/readyz`);
     assert.equal(ready.status, 200, await ready.text());
-    const conns = await subscribersOnBothWorkers(proc.url);
+    const conns = await subscribersOnBothWorkers(proc.url, TOPIC);
     open.push(...conns);
     const res = await fetch(`${proc.url}/metrics`);
     const body = await res.text();
@@ -73,7 +60,7 @@ describe('ssehub serve --workers 2', () => {
   });
 
   it('delivers every publish, on either worker, to subscribers on both, in order', async () => {
-    const conns = await subscribersOnBothWorkers(proc.url);
+    const conns = await subscribersOnBothWorkers(proc.url, TOPIC);
     open.push(...conns);
     const ids: string[] = [];
     for (let i = 0; i < 10; i++) ids.push(await publish(proc.url, token, `m${i}`));
@@ -126,7 +113,7 @@ describe('ssehub serve --workers 2', () => {
       if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 25));
     }
     assert.equal(status, 200, 'ready again');
-    const conns = await subscribersOnBothWorkers(proc.url);
+    const conns = await subscribersOnBothWorkers(proc.url, TOPIC);
     open.push(...conns);
     await publish(proc.url, token, 'after-restart');
     for (const conn of conns) {
@@ -138,7 +125,7 @@ describe('ssehub serve --workers 2', () => {
   });
 
   it('on SIGTERM drains every worker and exits 0', async () => {
-    const conns = await subscribersOnBothWorkers(proc.url);
+    const conns = await subscribersOnBothWorkers(proc.url, TOPIC);
     open.push(...conns);
     proc.kill('SIGTERM');
     for (const conn of conns) await conn.waitForEnd();

@@ -1,7 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { SseHubError } from '../../errors.js';
 import type { BoundedLogStream } from '../../server/logging.js';
 import {
   DEFAULT_DRAIN_DELAY_MS,
@@ -12,7 +11,7 @@ import {
 import { processChannel } from '../../transport/ipc/channel.js';
 import { createIpcHost, type IpcHost } from '../../transport/ipc/host.js';
 import type { HealthReport } from '../../transport/types.js';
-import { createTransport, parseTransportUrl, type TransportSpec } from '../../transport/url.js';
+import { createTransport, parseTransportUrl } from '../../transport/url.js';
 import type { ServeConfig } from '../config.js';
 import { RestartBackoff } from './backoff.js';
 import { createClusterMetrics } from './primary-metrics.js';
@@ -21,6 +20,7 @@ import {
   DEV_SECRET_ENV,
   EXTENSION_METRICS,
   EXTENSION_READINESS,
+  primaryOwnsStore,
   type ShutdownMessage,
   WORKER_ENV,
 } from './protocol.js';
@@ -30,15 +30,6 @@ export interface PrimaryContext {
   logStream: BoundedLogStream;
   /** Default: `process.exit`. */
   exit?: (code: number) => void;
-}
-
-/**
- * True when the primary must own the store and serve it to the workers: memory and SQLite live in
- * one process. A transport whose store is shared by itself (Redis) would make every worker a node
- * of its own instead, each creating its transport from the URL; this is where that switch goes.
- */
-export function primaryOwnsStore(spec: TransportSpec): boolean {
-  return spec.kind === 'memory' || spec.kind === 'sqlite';
 }
 
 interface Slot {
@@ -62,16 +53,15 @@ export async function runPrimary(config: ServeConfig, context: PrimaryContext): 
   const exit = context.exit ?? ((code: number) => process.exit(code));
   const expected = config.workers;
   const url = config.server.transportUrl ?? 'memory:';
-  if (!primaryOwnsStore(parseTransportUrl(url))) {
-    // Not reachable until a transport with its own shared store exists (see primaryOwnsStore).
-    throw new SseHubError(
-      'INVALID_CONFIG',
-      'workers over a shared transport are not supported yet',
-    );
-  }
-  const store = await createTransport(url, {
+  // Over a shared store (Redis) every worker is a node with its own transport, and the primary
+  // only supervises: its host then carries readiness and metrics, never an update, so an empty
+  // in-memory store stands behind it.
+  const owns = primaryOwnsStore(parseTransportUrl(url));
+  const store = await createTransport(owns ? url : 'memory:?maxHistory=0', {
     onError: (err) => logger.error({ err }, 'transport error'),
-    ...(config.server.durability !== undefined ? { durability: config.server.durability } : {}),
+    ...(owns && config.server.durability !== undefined
+      ? { durability: config.server.durability }
+      : {}),
   });
 
   const slots: Slot[] = [];

@@ -1,3 +1,4 @@
+import type { TransportSpec } from '../../transport/url.js';
 // What the cluster primary and its workers say to each other besides the transport's requests.
 
 /** Tags the primary's control messages to a worker (the IPC channel is shared, see IPC_TAG). */
@@ -29,3 +30,12 @@ export function isShutdownMessage(value: unknown): value is ShutdownMessage {
 /** Names of the requests the primary answers for its workers (IpcHost extensions). */
 export const EXTENSION_READINESS = 'cluster.readiness';
 export const EXTENSION_METRICS = 'cluster.metrics';
+
+/**
+ * True when the primary must own the store and serve it to the workers: memory and SQLite live in
+ * one process. A transport whose store is shared by itself (Redis) would make every worker a node
+ * of its own instead, each creating its transport from the URL; the CLI makes that switch here.
+ */
+export function primaryOwnsStore(spec: TransportSpec): boolean {
+  return spec.kind === 'memory' || spec.kind === 'sqlite';
+}

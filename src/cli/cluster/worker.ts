@@ -11,8 +11,14 @@ import {
 import { processChannel } from '../../transport/ipc/channel.js';
 import { createIpcClient } from '../../transport/ipc/client.js';
 import type { HealthReport } from '../../transport/types.js';
+import { createTransport, parseTransportUrl } from '../../transport/url.js';
 import type { ServeConfig } from '../config.js';
-import { EXTENSION_METRICS, EXTENSION_READINESS, isShutdownMessage } from './protocol.js';
+import {
+  EXTENSION_METRICS,
+  EXTENSION_READINESS,
+  isShutdownMessage,
+  primaryOwnsStore,
+} from './protocol.js';
 
 export interface WorkerContext {
   logger: Logger;
@@ -28,9 +34,14 @@ export interface WorkerContext {
 export async function runWorker(config: ServeConfig, context: WorkerContext): Promise<void> {
   const workerId = cluster.worker?.id ?? 0;
   const logger = context.logger.child({ worker: workerId });
-  const transport = createIpcClient(processChannel(process), {
-    onError: (err) => logger.error({ err }, 'transport error'),
-  });
+  const onError = (err: unknown) => logger.error({ err }, 'transport error');
+  // The channel to the primary: the store itself for memory and SQLite, else readiness and
+  // metrics only, while this worker is a node of the shared store (Redis) of its own.
+  const control = createIpcClient(processChannel(process), { onError });
+  const url = config.server.transportUrl ?? 'memory:';
+  const transport = primaryOwnsStore(parseTransportUrl(url))
+    ? control
+    : await createTransport(url, { onError });
   // Installs prom-client's listener that answers the primary's metrics requests.
   new AggregatorRegistry();
   // The primary applies durability to the store it owns; here it would only be refused.
@@ -43,9 +54,9 @@ export async function runWorker(config: ServeConfig, context: WorkerContext): Pr
     hub: { ...server.hub, transport },
     cluster: {
       workerId,
-      readiness: async () => (await transport.extension(EXTENSION_READINESS)) as HealthReport,
+      readiness: async () => (await control.extension(EXTENSION_READINESS)) as HealthReport,
       metrics: async () =>
-        (await transport.extension(EXTENSION_METRICS)) as { contentType: string; body: string },
+        (await control.extension(EXTENSION_METRICS)) as { contentType: string; body: string },
       registerMetrics: (registry) => AggregatorRegistry.setRegistries([registry]),
     },
   });
