@@ -49,13 +49,17 @@ end
 -- Returns the oldest retained position (top + 1 when none), or false when entries past retention
 -- remain: the caller calls again, so one call never blocks Redis for long.
 local function trim(top)
-  local removed, last = 0, nil
+  local removed, last, step = 0, nil, 1
   while true do
     local want = batch - removed
     if want <= 0 then break end
     local from = '-'
     if last then from = '(' .. last end
-    local entries = redis.call('XRANGE', stream, from, '+', 'COUNT', math.min(want, 128))
+    -- Usually the oldest entry is retained, or one or two left retention with this publish: ask
+    -- for one entry, then twice as many each round, so a publish does not copy a whole batch of
+    -- entries into Lua to keep them all.
+    local entries = redis.call('XRANGE', stream, from, '+', 'COUNT', math.min(want, step))
+    step = math.min(step * 2, 128)
     if #entries == 0 then
       if last then redis.call('XTRIM', stream, 'MINID', int(positionOf(last) + 1) .. '-0') end
       return top + 1
