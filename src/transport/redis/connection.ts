@@ -30,6 +30,10 @@ export async function openConnection(
     commandTimeout: options.commandTimeoutMs + extraTimeoutMs,
     connectTimeout: options.connectTimeoutMs,
     retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
+    // Commands issued in one loop turn (concurrent publishes, a replay storm's reads) leave in
+    // one write: each socket write to Redis costs a system call and a wake-up of Redis. The feed
+    // connection sends one blocking XREAD at a time, which batching could only delay.
+    enableAutoPipelining: role === 'commands',
   };
   if (connection.username !== undefined) redisOptions.username = connection.username;
   if (connection.password !== undefined) redisOptions.password = connection.password;
