@@ -2,9 +2,10 @@
 // docs/scaling.md recommends, in a temporary prefix of its own (no root paths, no daemon).
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './free-port.js';
 import { DEFAULT_WAIT_MS } from './waiters.js';
 
 export const NGINX = '/usr/sbin/nginx';
@@ -13,17 +14,6 @@ export const NGINX = '/usr/sbin/nginx';
 export function nginxMissing(): string | undefined {
   const probe = spawnSync(NGINX, ['-v'], { encoding: 'utf8' });
   return probe.error === undefined ? undefined : `no nginx at ${NGINX} (apt-get install nginx)`;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** The server block of docs/scaling.md, for upstreams on 127.0.0.1. */

@@ -1,8 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, Socket } from 'node:net';
+import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './free-port.js';
 
 // A redis-server of a test file's own, on a free port, without persistence unless a test asks
 // for a restart that keeps the data. With REDIS_URL set, that server is used instead (and the
@@ -175,18 +176,6 @@ export async function startRedisServer(
 }
 
 /** A port nothing listens on now: the OS picks one for a listener that is closed at once. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /** Sends one inline command and resolves on the first reply (or the server closing). */
 function command(port: number, line: string): Promise<void> {
   return new Promise((resolve, reject) => {
