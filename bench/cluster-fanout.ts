@@ -55,6 +55,8 @@ const setups: Setup[] = [
 const loads: Load[] = quick
   ? [{ subscribers: 400, topics: 1, updates: 100, inFlight: 1 }]
   : [
+      // Unloaded: what one more hop (Redis, IPC to the primary) adds to publish → receive.
+      { subscribers: 1, topics: 1, updates: 1_000, inFlight: 1 },
       { subscribers: 4_000, topics: 1, updates: 200, inFlight: 1 },
       { subscribers: 4_000, topics: 4_000, updates: 8_000, inFlight: 32 },
     ];
@@ -233,7 +235,7 @@ try {
     'load | setup | deliveries/s | p50 ms | p99 ms | server CPU µs/delivery | redis CPU µs/delivery | client CPU µs/delivery',
   );
   for (const load of loads) {
-    const label = `${load.subscribers} subs, ${load.topics} topic${load.topics > 1 ? 's' : ''}`;
+    const label = `${load.subscribers} sub${load.subscribers > 1 ? 's' : ''}, ${load.topics} topic${load.topics > 1 ? 's' : ''}`;
     if (only !== undefined && !label.includes(only) && !setups.some((s) => s.name.includes(only))) {
       continue;
     }
