@@ -93,7 +93,15 @@ export async function handleSubscribe(
   }
   if (subscriber.ended) {
     // The client left, or shutdown began, while the history was read.
-    if (!res.destroyed && !ctx.accepting) throw new SseHubError('SHUTTING_DOWN');
+    if (res.destroyed) return;
+    if (!ctx.accepting) throw new SseHubError('SHUTTING_DOWN');
+    // Ended by a gap in the live feed while its history was planned: the client must come back
+    // and resume. An empty stream that ends at once makes any EventSource do that, where an
+    // error status would make a browser's give up.
+    createEventStream(req, res, {
+      heartbeatMs: 0,
+      ...(options.retryMs > 0 ? { retry: options.retryMs } : {}),
+    }).close();
     return;
   }
 
