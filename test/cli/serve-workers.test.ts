@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { mintToken } from '../../src/hub/token.js';
-import { type CliProcess, cliEnv, startServe } from '../helpers/cli-process.js';
+import { CliProcess, cliEnv, startServe } from '../helpers/cli-process.js';
 import { openSse, type SseConnection } from '../helpers/sse-client.js';
 import { subscribersOnBothWorkers } from '../helpers/workers.js';
 
@@ -137,6 +137,27 @@ describe('ssehub serve --workers 2', () => {
     // Nothing is left running: every worker pid is gone.
     for (const r of proc.logs.filter((l) => l.msg === 'worker started')) {
       assert.throws(() => process.kill(Number(r.pid), 0), /ESRCH/);
+    }
+  });
+});
+
+describe('ssehub serve --workers 2, stopped while its workers start', () => {
+  it('drains and exits 0 on a SIGTERM sent before any worker listens', async () => {
+    const proc = new CliProcess(
+      ['serve', '--workers', '2', '--port', '0', '--host', '127.0.0.1', '--no-demo', '--anonymous'],
+      cliEnv({ SSEHUB_JWT_KEY: SECRET }),
+    );
+    try {
+      // Forked, still loading: the shutdown message reaches a worker before it can listen.
+      await proc.waitForLine(/worker started/);
+      proc.kill('SIGTERM');
+      assert.deepEqual(await proc.waitForExit(), { code: 0, signal: null });
+      assert.equal(
+        proc.logs.filter((r) => r.msg === 'workers did not stop in time: killing them').length,
+        0,
+      );
+    } finally {
+      await proc.dispose();
     }
   });
 });

@@ -25,6 +25,8 @@ import {
   WORKER_ENV,
 } from './protocol.js';
 
+const SHUTDOWN: ShutdownMessage = { tag: CLUSTER_TAG, kind: 'shutdown' };
+
 export interface PrimaryContext {
   logger: Logger;
   logStream: BoundedLogStream;
@@ -110,7 +112,9 @@ export async function runPrimary(config: ServeConfig, context: PrimaryContext): 
     logger.info({ worker: worker.id, pid: worker.process.pid, slot: slot.index }, 'worker started');
     worker.on('listening', (address) => {
       slot.listening = true;
-      announce(address);
+      // A worker that was still loading when the shutdown began could not hear it then.
+      if (shuttingDown) worker.send(SHUTDOWN);
+      else announce(address);
     });
     worker.on('exit', (code, signal) => exited(slot, worker, code, signal));
   }
@@ -147,7 +151,6 @@ export async function runPrimary(config: ServeConfig, context: PrimaryContext): 
     const slot: Slot = { index, backoff: new RestartBackoff(), startedAt: 0, listening: false };
     slots.push(slot);
   }
-  for (const slot of slots) fork(slot);
 
   let exiting = false;
   const finish = (code: number, flushMs: number) => {
@@ -172,11 +175,10 @@ export async function runPrimary(config: ServeConfig, context: PrimaryContext): 
     }
     shuttingDown = true;
     logger.info({ signal, workers: running() }, 'shutting down: draining the workers');
-    const message: ShutdownMessage = { tag: CLUSTER_TAG, kind: 'shutdown' };
     for (const slot of slots) {
       if (slot.restartTimer) clearTimeout(slot.restartTimer);
       slot.restartTimer = undefined;
-      if (slot.worker?.isConnected()) slot.worker.send(message);
+      if (slot.worker?.isConnected()) slot.worker.send(SHUTDOWN);
     }
     if (slots.every((s) => s.worker === undefined)) allExited();
     // Each worker has its own backstop (drain + grace + margin); this one comes after theirs.
@@ -204,4 +206,6 @@ export async function runPrimary(config: ServeConfig, context: PrimaryContext): 
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  // Forked last: a signal that comes as soon as the first worker is announced finds its handler.
+  for (const slot of slots) fork(slot);
 }

@@ -34,6 +34,17 @@ export interface WorkerContext {
 export async function runWorker(config: ServeConfig, context: WorkerContext): Promise<void> {
   const workerId = cluster.worker?.id ?? 0;
   const logger = context.logger.child({ worker: workerId });
+  // The primary sends its shutdown message once, maybe while this worker still starts (connecting
+  // to Redis can take seconds): remember it, and act on it once the server runs. Ctrl-C in a
+  // terminal signals the whole process group; the primary turns it into that message, so it is
+  // never acted on here (it would otherwise kill a starting worker, or count as a second signal).
+  let stopRequested = false;
+  const requestStop = (message?: unknown): void => {
+    if (message === undefined || isShutdownMessage(message)) stopRequested = true;
+  };
+  process.on('message', requestStop);
+  process.on('SIGTERM', requestStop);
+  process.on('SIGINT', () => {});
   const onError = (err: unknown) => logger.error({ err }, 'transport error');
   // The channel to the primary: the store itself for memory and SQLite, else readiness and
   // metrics only, while this worker is a node of the shared store (Redis) of its own.
@@ -42,6 +53,10 @@ export async function runWorker(config: ServeConfig, context: WorkerContext): Pr
   const transport = primaryOwnsStore(parseTransportUrl(url))
     ? control
     : await createTransport(url, { onError });
+  if (stopRequested) {
+    await transport.close();
+    process.exit(0);
+  }
   // Installs prom-client's listener that answers the primary's metrics requests.
   new AggregatorRegistry();
   // The primary applies durability to the store it owns; here it would only be refused.
@@ -60,6 +75,8 @@ export async function runWorker(config: ServeConfig, context: WorkerContext): Pr
       registerMetrics: (registry) => AggregatorRegistry.setRegistries([registry]),
     },
   });
+  process.off('message', requestStop);
+  process.off('SIGTERM', requestStop);
   handleSignals(running, logger, {
     flushLogs: (ms) => context.logStream.settle(ms),
     shutdownBudgetMs:
@@ -67,11 +84,12 @@ export async function runWorker(config: ServeConfig, context: WorkerContext): Pr
       (config.server.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS),
     signals: ['SIGTERM'],
   });
-  // Ctrl-C in a terminal signals the whole process group; the primary turns it into the shutdown
-  // message below, so counting it here too would make it a "second signal" that cuts the drain.
-  process.on('SIGINT', () => {});
-  process.on('message', (message) => {
+  const stop = (): void => {
     // The same path as a SIGTERM, once: a worker already draining ignores the message.
-    if (isShutdownMessage(message) && !running.shuttingDown) process.kill(process.pid, 'SIGTERM');
+    if (!running.shuttingDown) process.kill(process.pid, 'SIGTERM');
+  };
+  process.on('message', (message) => {
+    if (isShutdownMessage(message)) stop();
   });
+  if (stopRequested) stop();
 }
