@@ -89,8 +89,12 @@ describe('three hub nodes on one Redis', () => {
     await onB.waitForEvents(1);
     b.child.kill('SIGSTOP');
     try {
-      for (let i = 0; i < 30; i++)
+      // A pause of a few seconds, as a long GC pause or a starved CPU would make: A publishes all
+      // along (a duration of load, not a wait), and B reads none of it until it runs again.
+      const pausedAt = Date.now();
+      for (let i = 0; Date.now() - pausedAt < 3_000; i++) {
         sent.push(await publishOk(hubOf(a), { topic: TOPIC, data: `s${i}` }, token));
+      }
     } finally {
       b.child.kill('SIGCONT');
     }
