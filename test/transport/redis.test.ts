@@ -3,6 +3,7 @@ import { after, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { isSseHubError } from '../../src/errors.js';
 import { createTransport } from '../../src/transport/index.js';
+import { entryPosition } from '../../src/transport/redis/codec.js';
 import {
   createRedisTransport,
   RedisTransport,
@@ -414,6 +415,51 @@ describe('Redis transport', () => {
     assert.equal(await b.positionOf('next'), 3);
     assert.equal(gaps.gaps.length, 1, 'both nodes agree on one new epoch');
   });
+
+  for (const publisher of ['the node that delivered them', 'a node started after the loss']) {
+    it(`writes lost in a failover and their positions refilled at once (by ${publisher}) are reported lost, never skipped silently`, async (t) => {
+      const target = await server();
+      const client = await raw(t, target);
+      const keyPrefix = uniquePrefix('refill');
+      const a = await open(t, target, { keyPrefix });
+      const b = await open(t, target, { keyPrefix });
+      const onB = collector(b);
+      const gaps = gapRecorder(b);
+      t.after(() => {
+        onB.unsubscribe();
+        gaps.off();
+      });
+      await publishAll(a, range(5));
+      await onB.waitFor(5);
+      const { epoch } = await b.bounds();
+      // A replica that missed the last three writes, and publishing going on right away: the
+      // lost positions 3..5 are handed out again before any feed checks the store.
+      const stream = `${keyPrefix}stream`;
+      const kept = (await client.xrange(stream, '-', '+', 'COUNT', 2)) as [string, string[]][];
+      const replica = client.multi().del(stream);
+      for (const [id, fields] of kept) replica.xadd(stream, id, ...fields);
+      await replica.hdel(`${keyPrefix}index`, 'u2', 'u3', 'u4').set(`${keyPrefix}seq`, 2).exec();
+      const source = publisher.startsWith('the node') ? a : await open(t, target, { keyPrefix });
+      const acknowledged = ['n1', 'n2', 'n3', 'n4'];
+      await publishAll(source, acknowledged);
+      const [gap] = await gaps.waitFor(1);
+      assert.equal(gap!.reason, 'lost');
+      assert.notEqual(gap!.epoch, epoch);
+      // Where each acknowledged update was stored (the stream keeps them all: no trim here).
+      const stored = (await client.xrange(stream, '-', '+')) as [string, string[]][];
+      const positionOf = new Map(
+        stored.map(([entry, fields]) => [fields[1]!, entryPosition(entry)]),
+      );
+      for (const id of acknowledged) {
+        const position = positionOf.get(id);
+        assert.ok(position !== undefined, `${id} stored`);
+        // Covered by the gap (at or before where the new epoch began), or delivered after it.
+        if (position <= gap!.resumeAfter) continue;
+        await onB.waitForId(id);
+      }
+      assert.equal((await a.bounds()).epoch, (await b.bounds()).epoch);
+    });
+  }
 
   it('shares presence across nodes; a node that stops refreshing drops out within the TTL', async (t) => {
     const target = await server();

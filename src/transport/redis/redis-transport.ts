@@ -19,7 +19,7 @@ import type {
 } from '../types.js';
 import { decodeEntry, encodePayload, type RawEntry } from './codec.js';
 import { connect, openConnection, toFailure } from './connection.js';
-import { Feed, type StoreMeta } from './feed.js';
+import { type CheckedMeta, Feed, type StoreMeta } from './feed.js';
 import {
   type RedisKeys,
   type RedisTransportOptions,
@@ -80,9 +80,13 @@ export class RedisTransport implements Transport, TransportHealth, Presence {
         blockMs: options.blockMs,
         readCount: options.readCount,
         fanout: this.#fanout,
-        meta: async () =>
-          toMeta(
-            (await blockingCall('view', this.#historyKeys(), this.#args('meta'))) as ViewReply,
+        meta: async (from, to) =>
+          toCheckedMeta(
+            (await blockingCall(
+              'view',
+              this.#historyKeys(),
+              this.#args('meta', String(from), String(to)),
+            )) as ViewReply,
           ),
         rotate: async (epoch) => {
           const [e, start, newest] = (await this.#call('rotate', this.#historyKeys(), [
@@ -344,6 +348,17 @@ export class RedisTransport implements Transport, TransportHealth, Presence {
 
 function toMeta(reply: ViewReply): StoreMeta {
   return { epoch: reply[0], start: reply[1], newest: reply[3] };
+}
+
+function toCheckedMeta(reply: ViewReply): CheckedMeta {
+  const meta: CheckedMeta = toMeta(reply);
+  if (reply.length > 4) {
+    const pairs = reply[5] as (number | string)[];
+    const ids = new Map<number, string>();
+    for (let i = 0; i + 1 < pairs.length; i += 2) ids.set(Number(pairs[i]), String(pairs[i + 1]));
+    meta.held = { oldest: reply[4] as number, ids };
+  }
+  return meta;
 }
 
 /**

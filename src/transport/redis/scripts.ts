@@ -112,7 +112,8 @@ return {1, pos, ep, start}
  * Reads, after trimming what left retention (so a read never sees it). ARGV[5]: the operation,
  * ARGV[6..]: its arguments. Every reply starts with `epoch, start, oldest, newest`; a reply of
  * `{'more'}` means the trim is not finished and the caller must call again.
- * - `meta`: no trim; just the first fields (oldest is returned as -1: unknown).
+ * - `meta` [from to]: no trim; the first fields (oldest is returned as -1: unknown), then, with
+ *   a range, the stream's first position (-1: empty) and `position, id, …` of the entries in it.
  * - `bounds`: just the first fields.
  * - `read` after until limit: then the entries with after < position <= until, at most limit.
  * - `position` id: then the id's position, or -1 when it is not retained.
@@ -122,7 +123,21 @@ export const VIEW_LUA = `${PRELUDE}
 local ep, start = epoch()
 local top = newest()
 local op = ARGV[5]
-if op == 'meta' then return {ep, start, -1, top} end
+if op == 'meta' then
+  -- ARGV[6..7]: positions the caller delivered; it compares their ids with what the stream holds
+  -- now (a store that lost writes and handed their positions out again holds other ids). Returns
+  -- the oldest entry's position (-1: none) and position, id pairs of the entries in that range.
+  local from, to = tonumber(ARGV[6] or '0'), math.min(tonumber(ARGV[7] or '0'), top)
+  if from <= 0 or from > to then return {ep, start, -1, top} end
+  local first = redis.call('XRANGE', stream, '-', '+', 'COUNT', 1)
+  if not first[1] then return {ep, start, -1, top, -1, {}} end
+  local pairs = {}
+  for _, e in ipairs(redis.call('XRANGE', stream, int(from), int(to))) do
+    pairs[#pairs + 1] = positionOf(e[1])
+    pairs[#pairs + 1] = e[2][2]
+  end
+  return {ep, start, -1, top, positionOf(first[1][1]), pairs}
+end
 local oldest = trim(top)
 if not oldest then return {'more'} end
 if op == 'read' then
