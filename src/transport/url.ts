@@ -29,6 +29,7 @@ type Param =
   | 'maxHistoryAgeMs'
   | 'durability'
   | 'trimBatchSize'
+  | 'feedWindow'
   | 'trimIntervalMs'
   | 'busyTimeoutMs'
   | 'keyPrefix'
@@ -52,6 +53,7 @@ const REDIS_PARAMS: readonly Param[] = [
   'maxHistoryAgeMs',
   'keyPrefix',
   'trimBatchSize',
+  'feedWindow',
   'commandTimeoutMs',
   'connectTimeoutMs',
   'blockMs',
@@ -70,7 +72,8 @@ const ALIASES: Readonly<Record<string, Param>> = { prefix: 'keyPrefix' };
  * `durability=process|power`, `trimBatchSize`, `trimIntervalMs`, `busyTimeoutMs`.
  * - `redis://[user:password@]host[:port][/db]`, `rediss://…` (TLS); user and password are
  *   percent-decoded. Query: `maxHistory`, `maxHistoryAgeMs`, `prefix` (or `keyPrefix`),
- *   `trimBatchSize`, `commandTimeoutMs`, `connectTimeoutMs`, `blockMs`, `presenceTtlMs`.
+ *   `trimBatchSize`, `feedWindow`, `commandTimeoutMs`, `connectTimeoutMs`, `blockMs`,
+ *   `presenceTtlMs`.
  * Throws INVALID_CONFIG on anything else. Error details never echo the URL (it may hold secrets
  * for other transports).
  */

@@ -134,6 +134,9 @@ twoNodeConformance('redis', async (options) => {
     port: target.port,
     keyPrefix: uniquePrefix('n'),
     ...FAST,
+    // The smallest feed window: the stream keeps no more than maxHistory (and the newest), so a
+    // lagging feed falls behind retention as on the other transports.
+    feedWindow: 1,
     ...options,
   };
   const a = await createRedisTransport(common);
@@ -188,6 +191,40 @@ describe('Redis transport', () => {
     assert.equal(await transport.positionOf('u3'), undefined);
     await transport.publish(update('u3')); // no longer a duplicate
   });
+
+  for (const maxHistory of [0, 5]) {
+    it(`with maxHistory ${maxHistory}, another node's feed gets every update of concurrent bursts, reads at most ${maxHistory}`, async (t) => {
+      const target = await server();
+      const keyPrefix = uniquePrefix('window');
+      const a = await open(t, target, { keyPrefix, maxHistory });
+      const b = await open(t, target, { keyPrefix, maxHistory });
+      const onB = collector(b);
+      const gaps = gapRecorder(b);
+      t.after(() => {
+        onB.unsubscribe();
+        gaps.off();
+      });
+      const all: string[] = [];
+      for (let round = 0; round < 10; round++) {
+        const burst = range(20, `r${round}-`);
+        all.push(...burst);
+        await Promise.all(burst.map((id) => a.publish(update(id))));
+      }
+      await onB.waitFor(all.length);
+      assert.deepEqual(ids(onB.received).sort(), [...all].sort());
+      assert.deepEqual(gaps.gaps, []);
+      const { updates } = await b.replay('earliest');
+      assert.equal(updates.length, maxHistory);
+      const { oldest, newest } = await b.bounds();
+      assert.equal(newest, all.length);
+      assert.equal(oldest, all.length - maxHistory + 1);
+      assert.equal((await b.read(0, newest, 1000)).length, maxHistory);
+      assert.equal(await b.positionOf(all[all.length - 1 - maxHistory]!), undefined);
+      assert.equal(await b.lastId(), maxHistory === 0 ? undefined : ids(updates).at(-1));
+      // An id kept in the stream only for the feed window is not retained: it can come again.
+      await a.publish(update(all[0]!));
+    });
+  }
 
   it('keeps every key under the prefix', async (t) => {
     const target = await server();
@@ -503,7 +540,7 @@ describe('Redis transport', () => {
     const target = await server();
     const prefix = uniquePrefix('url');
     const transport = await createTransport(
-      `${target.url}?prefix=${encodeURIComponent(prefix)}&maxHistory=2&blockMs=100`,
+      `${target.url}?prefix=${encodeURIComponent(prefix)}&maxHistory=2&feedWindow=2&blockMs=100`,
     );
     t.after(() => transport.close());
     assert.ok(transport instanceof RedisTransport);

@@ -28,6 +28,13 @@ export const DEFAULT_READ_COUNT = 256;
  * state; the bound keeps a publish cheap after a large age-based expiry (reads finish the job).
  */
 export const DEFAULT_TRIM_BATCH_SIZE = 256;
+/**
+ * The stream keeps at least this many newest entries, whatever `maxHistory` says, so other nodes'
+ * live feeds can read a burst of publishes before it is trimmed (entries past `maxHistory` are
+ * hidden from reads). A feed that falls more than this far behind, or past the age bound,
+ * reports a `lagged` gap.
+ */
+export const DEFAULT_FEED_WINDOW = 1000;
 /** Presence entries of a node that stops refreshing them disappear within this many ms. */
 export const DEFAULT_PRESENCE_TTL_MS = 30_000;
 
@@ -56,6 +63,8 @@ export interface RedisTransportOptions extends RetentionOptions, RedisConnection
   readCount?: number;
   /** See {@link DEFAULT_TRIM_BATCH_SIZE}. */
   trimBatchSize?: number;
+  /** See {@link DEFAULT_FEED_WINDOW}. */
+  feedWindow?: number;
   /** See {@link DEFAULT_PRESENCE_TTL_MS}. Entries are refreshed every third of it. */
   presenceTtlMs?: number;
   /** Receives what a listener threw, and feed errors worth seeing. Default: `process.emitWarning`. */
@@ -72,6 +81,7 @@ export interface ResolvedRedisOptions {
   blockMs: number;
   readCount: number;
   trimBatchSize: number;
+  feedWindow: number;
   presenceTtlMs: number;
 }
 
@@ -114,6 +124,7 @@ export function resolveRedisOptions(options: RedisTransportOptions): ResolvedRed
     blockMs: positive('blockMs', options.blockMs, DEFAULT_BLOCK_MS),
     readCount: positive('readCount', options.readCount, DEFAULT_READ_COUNT),
     trimBatchSize: positive('trimBatchSize', options.trimBatchSize, DEFAULT_TRIM_BATCH_SIZE),
+    feedWindow: positive('feedWindow', options.feedWindow, DEFAULT_FEED_WINDOW),
     presenceTtlMs: positive('presenceTtlMs', options.presenceTtlMs, DEFAULT_PRESENCE_TTL_MS),
   };
 }

@@ -297,6 +297,7 @@ export class RedisTransport implements Transport, TransportHealth, Presence {
       maxHistory === Number.POSITIVE_INFINITY ? '-1' : String(maxHistory),
       maxHistoryAgeMs === Number.POSITIVE_INFINITY ? '-1' : String(now() - maxHistoryAgeMs),
       String(this.#o.trimBatchSize),
+      String(this.#o.feedWindow),
       ...rest,
     ];
   }
@@ -384,7 +385,7 @@ export async function createRedisTransport(
     const reply = (await call(
       'view',
       [k.stream, k.seq, k.meta, k.index],
-      [randomUUID(), '-1', '-1', '1', 'meta'],
+      [randomUUID(), '-1', '-1', '1', '1', 'meta'],
     )) as ViewReply;
     return new RedisTransport(resolved, redis, blocking, toMeta(reply), onError);
   } catch (err) {
