@@ -536,6 +536,32 @@ describe('Redis transport', () => {
     assert.deepEqual(await keys(a), []);
   });
 
+  it('presence written while Redis was away is right again after the next refresh', async (t) => {
+    const target = await startRedisServer({ own: true });
+    t.after(() => target.dispose());
+    const keyPrefix = uniquePrefix('blip');
+    const options = { keyPrefix, presenceTtlMs: 3000, onError: () => {} };
+    const a = await open(t, target, options);
+    const b = await open(t, target, options);
+    await a.addPresence([
+      { key: 'gone', group: 'g', value: 'v' },
+      { key: 'alive', group: 'g', value: 'v' },
+    ]);
+    const keys = async () => (await b.listPresence()).map((e) => e.key).sort();
+    assert.deepEqual(await keys(), ['alive', 'gone']);
+    // A blip: Redis restarts with its data (a's hash as it was), and a's writes meanwhile fail.
+    await target.stop({ keepData: true });
+    await rejectsWith(a.removePresence(['gone']), 'TRANSPORT_UNAVAILABLE');
+    await rejectsWith(
+      a.addPresence([{ key: 'added', group: 'g', value: 'v' }]),
+      'TRANSPORT_UNAVAILABLE',
+    );
+    await target.start();
+    await eventually("a's refresh rewriting its entries", async () =>
+      (await keys()).join() === 'added,alive' ? true : undefined,
+    );
+  });
+
   it('is built from a redis:// URL through createTransport', async (t) => {
     const target = await server();
     const prefix = uniquePrefix('url');

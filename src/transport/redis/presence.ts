@@ -11,6 +11,8 @@ const CHUNK = 500;
  * a TTL, and the node is listed in a sorted set scored by when it expires (Redis's clock). A timer
  * refreshes both while the node lives, so a node that dies (or stalls past the TTL) drops out of
  * every listing within the TTL, and its hash expires on its own. Listings skip expired nodes.
+ * A write that fails (Redis away) leaves the hash unknown: the next refresh rewrites it whole from
+ * what this node holds, so a removal or addition that failed is not lost for good.
  */
 export class RedisPresence {
   readonly #redis: Redis;
@@ -21,6 +23,8 @@ export class RedisPresence {
   readonly #onError: (err: unknown) => void;
   // This node's entries, so they can be written again if the store lost them.
   readonly #mine = new Map<string, string>();
+  // A write failed since the last rewrite: the hash may not match #mine.
+  #dirty = false;
   #timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -68,14 +72,16 @@ export class RedisPresence {
       this.#mine.set(entry.key, value);
       pairs.push(entry.key, value);
     }
-    await this.#write(pairs);
+    await this.#marking(() => this.#write(pairs));
   }
 
   async remove(keys: readonly string[]): Promise<void> {
     for (const key of keys) this.#mine.delete(key);
-    for (let i = 0; i < keys.length; i += CHUNK) {
-      await this.#redis.hdel(this.#hash, ...keys.slice(i, i + CHUNK));
-    }
+    await this.#marking(async () => {
+      for (let i = 0; i < keys.length; i += CHUNK) {
+        await this.#redis.hdel(this.#hash, ...keys.slice(i, i + CHUNK));
+      }
+    });
   }
 
   async list(group?: string): Promise<PresenceEntry[]> {
@@ -109,14 +115,42 @@ export class RedisPresence {
   }
 
   async #refresh(): Promise<void> {
+    if (this.#dirty) {
+      await this.#rewrite();
+      return;
+    }
     if (this.#mine.size === 0) return;
-    const alive = await this.#call(
-      'presenceRefresh',
-      [this.#keys.nodes, this.#hash],
-      [String(this.#ttlMs), this.#node],
+    const alive = await this.#marking(() =>
+      this.#call(
+        'presenceRefresh',
+        [this.#keys.nodes, this.#hash],
+        [String(this.#ttlMs), this.#node],
+      ),
     );
     // The hash is gone (the store restarted or evicted it): write this node's entries again.
-    if (alive === 0) await this.#write([...this.#mine].flat());
+    if (alive === 0) await this.#rewrite();
+  }
+
+  /** Replaces the hash with #mine in one script; a write issued later lands after it. */
+  async #rewrite(): Promise<void> {
+    this.#dirty = false;
+    await this.#marking(() =>
+      this.#call(
+        'presenceRewrite',
+        [this.#keys.nodes, this.#hash],
+        [String(this.#ttlMs), this.#node, ...[...this.#mine].flat()],
+      ),
+    );
+  }
+
+  /** Runs a write; if it fails, the next refresh rewrites the hash. */
+  async #marking<T>(write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (err) {
+      this.#dirty = true;
+      throw err;
+    }
   }
 
   async #write(pairs: readonly string[]): Promise<void> {

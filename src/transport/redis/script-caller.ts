@@ -3,6 +3,7 @@ import {
   PRESENCE_ADD_LUA,
   PRESENCE_LIST_LUA,
   PRESENCE_REFRESH_LUA,
+  PRESENCE_REWRITE_LUA,
   PUBLISH_LUA,
   ROTATE_LUA,
   VIEW_LUA,
@@ -14,6 +15,7 @@ const SCRIPTS = {
   rotate: { lua: ROTATE_LUA, keys: 4 },
   presenceAdd: { lua: PRESENCE_ADD_LUA, keys: 2 },
   presenceRefresh: { lua: PRESENCE_REFRESH_LUA, keys: 2 },
+  presenceRewrite: { lua: PRESENCE_REWRITE_LUA, keys: 2 },
   presenceList: { lua: PRESENCE_LIST_LUA, keys: 1 },
 } as const;
 

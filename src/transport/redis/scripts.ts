@@ -219,6 +219,20 @@ redis.call('ZADD', nodes, now + ttl, node)
 return 1
 `;
 
+/**
+ * Replaces this node's hash with ARGV[3..] (field, value pairs) in one step and refreshes the
+ * node: after a write that failed, the hash may hold entries removed since or miss some added.
+ */
+export const PRESENCE_REWRITE_LUA = `${PRESENCE_PRELUDE}
+redis.call('DEL', mine)
+for i = 3, #ARGV, 1000 do
+  redis.call('HSET', mine, unpack(ARGV, i, math.min(i + 999, #ARGV)))
+end
+redis.call('PEXPIRE', mine, ttl)
+redis.call('ZADD', nodes, now + ttl, node)
+return 1
+`;
+
 /** Refreshes this node; returns 0 when its hash is gone (the store lost it), so it is re-added. */
 export const PRESENCE_REFRESH_LUA = `${PRESENCE_PRELUDE}
 redis.call('ZADD', nodes, now + ttl, node)
