@@ -36,7 +36,8 @@ type Param =
   | 'commandTimeoutMs'
   | 'connectTimeoutMs'
   | 'blockMs'
-  | 'presenceTtlMs';
+  | 'presenceTtlMs'
+  | 'maxPresenceListing';
 
 const MEMORY_PARAMS: readonly Param[] = ['maxHistory', 'maxHistoryAgeMs'];
 const SQLITE_PARAMS: readonly Param[] = [
@@ -58,6 +59,7 @@ const REDIS_PARAMS: readonly Param[] = [
   'connectTimeoutMs',
   'blockMs',
   'presenceTtlMs',
+  'maxPresenceListing',
 ];
 
 /** Query names accepted for another name (`prefix` is short for `keyPrefix`). */
@@ -73,7 +75,7 @@ const ALIASES: Readonly<Record<string, Param>> = { prefix: 'keyPrefix' };
  * - `redis://[user:password@]host[:port][/db]`, `rediss://…` (TLS); user and password are
  *   percent-decoded. Query: `maxHistory`, `maxHistoryAgeMs`, `prefix` (or `keyPrefix`),
  *   `trimBatchSize`, `feedWindow`, `commandTimeoutMs`, `connectTimeoutMs`, `blockMs`,
- *   `presenceTtlMs`.
+ *   `presenceTtlMs`, `maxPresenceListing`.
  * Throws INVALID_CONFIG on anything else. Error details never echo the URL (it may hold secrets
  * for other transports).
  */

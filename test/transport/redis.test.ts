@@ -562,6 +562,29 @@ describe('Redis transport', () => {
     );
   });
 
+  it('lists presence in bounded pages, every entry once, and at most maxPresenceListing', async (t) => {
+    const target = await server();
+    const keyPrefix = uniquePrefix('listing');
+    const a = await open(t, target, { keyPrefix });
+    const b = await open(t, target, { keyPrefix });
+    const capped = await open(t, target, { keyPrefix, maxPresenceListing: 50 });
+    // Enough entries for a hash Redis scans in several pages.
+    const many = range(1500, 's').map((key, i) => ({
+      key,
+      group: i % 3 === 0 ? 'third' : 'rest',
+      value: `{"n":${i}}`,
+    }));
+    await a.addPresence(many);
+    await b.addPresence([{ key: 'b1', group: 'third', value: '{}' }]);
+    const all = (await b.listPresence()).map((e) => e.key).sort();
+    assert.deepEqual(all, [...many.map((e) => e.key), 'b1'].sort());
+    assert.equal((await a.listPresence('third')).length, 501);
+    assert.equal((await capped.listPresence()).length, 50);
+    assert.equal((await capped.listPresence('third')).length, 50);
+    assert.deepEqual(await capped.getPresence('s1499'), many[1499]);
+    assert.deepEqual(await a.getPresence('b1'), { key: 'b1', group: 'third', value: '{}' });
+  });
+
   it('is built from a redis:// URL through createTransport', async (t) => {
     const target = await server();
     const prefix = uniquePrefix('url');

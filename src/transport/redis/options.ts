@@ -35,6 +35,11 @@ export const DEFAULT_TRIM_BATCH_SIZE = 256;
  * reports a `lagged` gap.
  */
 export const DEFAULT_FEED_WINDOW = 1000;
+/**
+ * A subscriptions listing returns at most this many entries (cut short past it), so one listing
+ * never copies an unbounded number of entries out of Redis and into memory.
+ */
+export const DEFAULT_MAX_PRESENCE_LISTING = 10_000;
 /** Presence entries of a node that stops refreshing them disappear within this many ms. */
 export const DEFAULT_PRESENCE_TTL_MS = 30_000;
 
@@ -67,6 +72,8 @@ export interface RedisTransportOptions extends RetentionOptions, RedisConnection
   feedWindow?: number;
   /** See {@link DEFAULT_PRESENCE_TTL_MS}. Entries are refreshed every third of it. */
   presenceTtlMs?: number;
+  /** See {@link DEFAULT_MAX_PRESENCE_LISTING}. */
+  maxPresenceListing?: number;
   /** Receives what a listener threw, and feed errors worth seeing. Default: `process.emitWarning`. */
   onError?: (err: unknown) => void;
 }
@@ -83,6 +90,7 @@ export interface ResolvedRedisOptions {
   trimBatchSize: number;
   feedWindow: number;
   presenceTtlMs: number;
+  maxPresenceListing: number;
 }
 
 /** Checks every option and fills in defaults; throws INVALID_OPTION (never echoing a password). */
@@ -126,6 +134,11 @@ export function resolveRedisOptions(options: RedisTransportOptions): ResolvedRed
     trimBatchSize: positive('trimBatchSize', options.trimBatchSize, DEFAULT_TRIM_BATCH_SIZE),
     feedWindow: positive('feedWindow', options.feedWindow, DEFAULT_FEED_WINDOW),
     presenceTtlMs: positive('presenceTtlMs', options.presenceTtlMs, DEFAULT_PRESENCE_TTL_MS),
+    maxPresenceListing: positive(
+      'maxPresenceListing',
+      options.maxPresenceListing,
+      DEFAULT_MAX_PRESENCE_LISTING,
+    ),
   };
 }
 

@@ -5,6 +5,8 @@ import type { ScriptCaller } from './script-caller.js';
 
 /** Field/value pairs per HSET, well below Lua's unpack limit. */
 const CHUNK = 500;
+/** Fields one HSCAN step asks for when listing, so one command never holds Redis long. */
+const SCAN_COUNT = 500;
 
 /**
  * Cluster-wide presence: this node's entries live in one hash (`<prefix>presence:<node id>`) with
@@ -20,6 +22,7 @@ export class RedisPresence {
   readonly #keys: RedisKeys;
   readonly #node: string;
   readonly #ttlMs: number;
+  readonly #maxListing: number;
   readonly #onError: (err: unknown) => void;
   // This node's entries, so they can be written again if the store lost them.
   readonly #mine = new Map<string, string>();
@@ -33,8 +36,10 @@ export class RedisPresence {
     keys: RedisKeys,
     node: string,
     ttlMs: number,
+    maxListing: number,
     onError: (err: unknown) => void,
   ) {
+    this.#maxListing = maxListing;
     this.#redis = redis;
     this.#call = call;
     this.#keys = keys;
@@ -84,27 +89,45 @@ export class RedisPresence {
     });
   }
 
+  /**
+   * Every live node's entries (of `group`), at most `maxListing` of them: each node's hash is
+   * read in HSCAN pages, so no single command's work grows with the number of subscriptions.
+   * Past the cap the listing is cut short (which entries it holds then is unspecified).
+   */
   async list(group?: string): Promise<PresenceEntry[]> {
-    const values = (await this.#call(
-      'presenceList',
-      [this.#keys.nodes],
-      [this.#keys.presence, ''],
-    )) as string[];
     const out: PresenceEntry[] = [];
-    for (const value of values) {
-      const entry = parse(value);
-      if (entry !== undefined && (group === undefined || entry.group === group)) out.push(entry);
+    for (const node of await this.#liveNodes()) {
+      const hash = `${this.#keys.presence}${node}`;
+      // HSCAN may return a field twice (while the hash is rehashed).
+      const seen = new Set<string>();
+      let cursor = '0';
+      do {
+        const [next, pairs] = await this.#redis.hscan(hash, cursor, 'COUNT', SCAN_COUNT);
+        cursor = next;
+        for (let i = 0; i + 1 < pairs.length; i += 2) {
+          if (seen.has(pairs[i]!)) continue;
+          seen.add(pairs[i]!);
+          const entry = parse(pairs[i + 1]!);
+          if (entry === undefined || (group !== undefined && entry.group !== group)) continue;
+          out.push(entry);
+          if (out.length >= this.#maxListing) return out;
+        }
+      } while (cursor !== '0');
     }
     return out;
   }
 
   async get(key: string): Promise<PresenceEntry | undefined> {
-    const values = (await this.#call(
-      'presenceList',
-      [this.#keys.nodes],
-      [this.#keys.presence, key],
-    )) as string[];
-    return values.length === 0 ? undefined : parse(values[0]!);
+    const nodes = await this.#liveNodes();
+    const values = await Promise.all(
+      nodes.map((node) => this.#redis.hget(`${this.#keys.presence}${node}`, key)),
+    );
+    const value = values.find((v) => v !== null);
+    return value === undefined || value === null ? undefined : parse(value);
+  }
+
+  async #liveNodes(): Promise<string[]> {
+    return (await this.#call('presenceNodes', [this.#keys.nodes], [])) as string[];
   }
 
   /** Stops refreshing and removes this node's entries at once (a graceful shutdown). */

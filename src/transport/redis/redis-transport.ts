@@ -107,6 +107,7 @@ export class RedisTransport implements Transport, TransportHealth, Presence {
       this.#keys,
       randomUUID(),
       options.presenceTtlMs,
+      options.maxPresenceListing,
       (err) => onError(this.#failure(err, 'presence refresh')),
     );
     this.#feed.start();

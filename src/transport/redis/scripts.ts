@@ -240,25 +240,13 @@ return redis.call('PEXPIRE', mine, ttl)
 `;
 
 /**
- * KEYS[1]: the nodes sorted set. ARGV[1]: the presence hash prefix, ARGV[2]: a field or ''.
- * Drops nodes past their expiry, then returns every live node's values (ARGV[2] = ''), or the
- * first value of field ARGV[2]. The per-node hash keys are built here: the set of nodes is only
- * known inside the script (so the transport supports one Redis or a hash-tagged prefix, not
- * keys spread over a cluster).
+ * KEYS[1]: the nodes sorted set. Drops nodes past their expiry and returns the live ones (at
+ * most one per hub process: the work is bounded by the number of hubs). Their hashes are read
+ * from the client, one bounded HSCAN page or HGET at a time.
  */
-export const PRESENCE_LIST_LUA = `
+export const PRESENCE_NODES_LUA = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-local live = redis.call('ZRANGE', KEYS[1], 0, -1)
-local out = {}
-for _, node in ipairs(live) do
-  if ARGV[2] == '' then
-    for _, v in ipairs(redis.call('HVALS', ARGV[1] .. node)) do out[#out + 1] = v end
-  else
-    local v = redis.call('HGET', ARGV[1] .. node, ARGV[2])
-    if v then return {v} end
-  end
-end
-return out
+return redis.call('ZRANGE', KEYS[1], 0, -1)
 `;
