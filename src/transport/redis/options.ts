@@ -56,7 +56,7 @@ export interface RedisConnectionOptions {
 }
 
 export interface RedisTransportOptions extends RetentionOptions, RedisConnectionOptions {
-  /** See {@link DEFAULT_KEY_PREFIX}. Give it a hash tag (`{hub1}:`) to keep keys in one slot. */
+  /** See {@link DEFAULT_KEY_PREFIX}. One Redis server only: Redis Cluster is not supported. */
   keyPrefix?: string;
   /** See {@link DEFAULT_COMMAND_TIMEOUT_MS}. */
   commandTimeoutMs?: number;
