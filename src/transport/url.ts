@@ -29,13 +29,15 @@ type Param =
   | 'maxHistoryAgeMs'
   | 'durability'
   | 'trimBatchSize'
+  | 'feedWindow'
   | 'trimIntervalMs'
   | 'busyTimeoutMs'
   | 'keyPrefix'
   | 'commandTimeoutMs'
   | 'connectTimeoutMs'
   | 'blockMs'
-  | 'presenceTtlMs';
+  | 'presenceTtlMs'
+  | 'maxPresenceListing';
 
 const MEMORY_PARAMS: readonly Param[] = ['maxHistory', 'maxHistoryAgeMs'];
 const SQLITE_PARAMS: readonly Param[] = [
@@ -52,10 +54,12 @@ const REDIS_PARAMS: readonly Param[] = [
   'maxHistoryAgeMs',
   'keyPrefix',
   'trimBatchSize',
+  'feedWindow',
   'commandTimeoutMs',
   'connectTimeoutMs',
   'blockMs',
   'presenceTtlMs',
+  'maxPresenceListing',
 ];
 
 /** Query names accepted for another name (`prefix` is short for `keyPrefix`). */
@@ -70,7 +74,8 @@ const ALIASES: Readonly<Record<string, Param>> = { prefix: 'keyPrefix' };
  * `durability=process|power`, `trimBatchSize`, `trimIntervalMs`, `busyTimeoutMs`.
  * - `redis://[user:password@]host[:port][/db]`, `rediss://…` (TLS); user and password are
  *   percent-decoded. Query: `maxHistory`, `maxHistoryAgeMs`, `prefix` (or `keyPrefix`),
- *   `trimBatchSize`, `commandTimeoutMs`, `connectTimeoutMs`, `blockMs`, `presenceTtlMs`.
+ *   `trimBatchSize`, `feedWindow`, `commandTimeoutMs`, `connectTimeoutMs`, `blockMs`,
+ *   `presenceTtlMs`, `maxPresenceListing`.
  * Throws INVALID_CONFIG on anything else. Error details never echo the URL (it may hold secrets
  * for other transports).
  */

@@ -3,6 +3,7 @@ import { after, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { isSseHubError } from '../../src/errors.js';
 import { createTransport } from '../../src/transport/index.js';
+import { entryPosition } from '../../src/transport/redis/codec.js';
 import {
   createRedisTransport,
   RedisTransport,
@@ -133,6 +134,9 @@ twoNodeConformance('redis', async (options) => {
     port: target.port,
     keyPrefix: uniquePrefix('n'),
     ...FAST,
+    // The smallest feed window: the stream keeps no more than maxHistory (and the newest), so a
+    // lagging feed falls behind retention as on the other transports.
+    feedWindow: 1,
     ...options,
   };
   const a = await createRedisTransport(common);
@@ -187,6 +191,40 @@ describe('Redis transport', () => {
     assert.equal(await transport.positionOf('u3'), undefined);
     await transport.publish(update('u3')); // no longer a duplicate
   });
+
+  for (const maxHistory of [0, 5]) {
+    it(`with maxHistory ${maxHistory}, another node's feed gets every update of concurrent bursts, reads at most ${maxHistory}`, async (t) => {
+      const target = await server();
+      const keyPrefix = uniquePrefix('window');
+      const a = await open(t, target, { keyPrefix, maxHistory });
+      const b = await open(t, target, { keyPrefix, maxHistory });
+      const onB = collector(b);
+      const gaps = gapRecorder(b);
+      t.after(() => {
+        onB.unsubscribe();
+        gaps.off();
+      });
+      const all: string[] = [];
+      for (let round = 0; round < 10; round++) {
+        const burst = range(20, `r${round}-`);
+        all.push(...burst);
+        await Promise.all(burst.map((id) => a.publish(update(id))));
+      }
+      await onB.waitFor(all.length);
+      assert.deepEqual(ids(onB.received).sort(), [...all].sort());
+      assert.deepEqual(gaps.gaps, []);
+      const { updates } = await b.replay('earliest');
+      assert.equal(updates.length, maxHistory);
+      const { oldest, newest } = await b.bounds();
+      assert.equal(newest, all.length);
+      assert.equal(oldest, all.length - maxHistory + 1);
+      assert.equal((await b.read(0, newest, 1000)).length, maxHistory);
+      assert.equal(await b.positionOf(all[all.length - 1 - maxHistory]!), undefined);
+      assert.equal(await b.lastId(), maxHistory === 0 ? undefined : ids(updates).at(-1));
+      // An id kept in the stream only for the feed window is not retained: it can come again.
+      await a.publish(update(all[0]!));
+    });
+  }
 
   it('keeps every key under the prefix', async (t) => {
     const target = await server();
@@ -415,6 +453,51 @@ describe('Redis transport', () => {
     assert.equal(gaps.gaps.length, 1, 'both nodes agree on one new epoch');
   });
 
+  for (const publisher of ['the node that delivered them', 'a node started after the loss']) {
+    it(`writes lost in a failover and their positions refilled at once (by ${publisher}) are reported lost, never skipped silently`, async (t) => {
+      const target = await server();
+      const client = await raw(t, target);
+      const keyPrefix = uniquePrefix('refill');
+      const a = await open(t, target, { keyPrefix });
+      const b = await open(t, target, { keyPrefix });
+      const onB = collector(b);
+      const gaps = gapRecorder(b);
+      t.after(() => {
+        onB.unsubscribe();
+        gaps.off();
+      });
+      await publishAll(a, range(5));
+      await onB.waitFor(5);
+      const { epoch } = await b.bounds();
+      // A replica that missed the last three writes, and publishing going on right away: the
+      // lost positions 3..5 are handed out again before any feed checks the store.
+      const stream = `${keyPrefix}stream`;
+      const kept = (await client.xrange(stream, '-', '+', 'COUNT', 2)) as [string, string[]][];
+      const replica = client.multi().del(stream);
+      for (const [id, fields] of kept) replica.xadd(stream, id, ...fields);
+      await replica.hdel(`${keyPrefix}index`, 'u2', 'u3', 'u4').set(`${keyPrefix}seq`, 2).exec();
+      const source = publisher.startsWith('the node') ? a : await open(t, target, { keyPrefix });
+      const acknowledged = ['n1', 'n2', 'n3', 'n4'];
+      await publishAll(source, acknowledged);
+      const [gap] = await gaps.waitFor(1);
+      assert.equal(gap!.reason, 'lost');
+      assert.notEqual(gap!.epoch, epoch);
+      // Where each acknowledged update was stored (the stream keeps them all: no trim here).
+      const stored = (await client.xrange(stream, '-', '+')) as [string, string[]][];
+      const positionOf = new Map(
+        stored.map(([entry, fields]) => [fields[1]!, entryPosition(entry)]),
+      );
+      for (const id of acknowledged) {
+        const position = positionOf.get(id);
+        assert.ok(position !== undefined, `${id} stored`);
+        // Covered by the gap (at or before where the new epoch began), or delivered after it.
+        if (position <= gap!.resumeAfter) continue;
+        await onB.waitForId(id);
+      }
+      assert.equal((await a.bounds()).epoch, (await b.bounds()).epoch);
+    });
+  }
+
   it('shares presence across nodes; a node that stops refreshing drops out within the TTL', async (t) => {
     const target = await server();
     const keyPrefix = uniquePrefix('presence');
@@ -453,11 +536,60 @@ describe('Redis transport', () => {
     assert.deepEqual(await keys(a), []);
   });
 
+  it('presence written while Redis was away is right again after the next refresh', async (t) => {
+    const target = await startRedisServer({ own: true });
+    t.after(() => target.dispose());
+    const keyPrefix = uniquePrefix('blip');
+    const options = { keyPrefix, presenceTtlMs: 3000, onError: () => {} };
+    const a = await open(t, target, options);
+    const b = await open(t, target, options);
+    await a.addPresence([
+      { key: 'gone', group: 'g', value: 'v' },
+      { key: 'alive', group: 'g', value: 'v' },
+    ]);
+    const keys = async () => (await b.listPresence()).map((e) => e.key).sort();
+    assert.deepEqual(await keys(), ['alive', 'gone']);
+    // A blip: Redis restarts with its data (a's hash as it was), and a's writes meanwhile fail.
+    await target.stop({ keepData: true });
+    await rejectsWith(a.removePresence(['gone']), 'TRANSPORT_UNAVAILABLE');
+    await rejectsWith(
+      a.addPresence([{ key: 'added', group: 'g', value: 'v' }]),
+      'TRANSPORT_UNAVAILABLE',
+    );
+    await target.start();
+    await eventually("a's refresh rewriting its entries", async () =>
+      (await keys()).join() === 'added,alive' ? true : undefined,
+    );
+  });
+
+  it('lists presence in bounded pages, every entry once, and at most maxPresenceListing', async (t) => {
+    const target = await server();
+    const keyPrefix = uniquePrefix('listing');
+    const a = await open(t, target, { keyPrefix });
+    const b = await open(t, target, { keyPrefix });
+    const capped = await open(t, target, { keyPrefix, maxPresenceListing: 50 });
+    // Enough entries for a hash Redis scans in several pages.
+    const many = range(1500, 's').map((key, i) => ({
+      key,
+      group: i % 3 === 0 ? 'third' : 'rest',
+      value: `{"n":${i}}`,
+    }));
+    await a.addPresence(many);
+    await b.addPresence([{ key: 'b1', group: 'third', value: '{}' }]);
+    const all = (await b.listPresence()).map((e) => e.key).sort();
+    assert.deepEqual(all, [...many.map((e) => e.key), 'b1'].sort());
+    assert.equal((await a.listPresence('third')).length, 501);
+    assert.equal((await capped.listPresence()).length, 50);
+    assert.equal((await capped.listPresence('third')).length, 50);
+    assert.deepEqual(await capped.getPresence('s1499'), many[1499]);
+    assert.deepEqual(await a.getPresence('b1'), { key: 'b1', group: 'third', value: '{}' });
+  });
+
   it('is built from a redis:// URL through createTransport', async (t) => {
     const target = await server();
     const prefix = uniquePrefix('url');
     const transport = await createTransport(
-      `${target.url}?prefix=${encodeURIComponent(prefix)}&maxHistory=2&blockMs=100`,
+      `${target.url}?prefix=${encodeURIComponent(prefix)}&maxHistory=2&feedWindow=2&blockMs=100`,
     );
     t.after(() => transport.close());
     assert.ok(transport instanceof RedisTransport);

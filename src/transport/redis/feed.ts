@@ -10,6 +10,19 @@ export interface StoreMeta {
   newest: number;
 }
 
+/** The meta, with what the stream holds at positions the feed asked about (see `meta`). */
+export interface CheckedMeta extends StoreMeta {
+  /** The stream's oldest position (-1: empty) and the update id at each held position asked for. */
+  held?: { oldest: number; ids: Map<number, string> };
+}
+
+/**
+ * How many recently delivered positions the feed remembers the update id of, and checks against
+ * the store on every meta check: a store that lost writes and handed their positions out again
+ * holds other ids there.
+ */
+const RECENT = 64;
+
 export interface FeedOptions {
   /** The feed's own connection: XREAD BLOCK holds it, so nothing else may use it. */
   blocking: Redis;
@@ -17,8 +30,11 @@ export interface FeedOptions {
   blockMs: number;
   readCount: number;
   fanout: Fanout;
-  /** The store's meta, read on the blocking connection (so a success proves it works). */
-  meta(): Promise<StoreMeta>;
+  /**
+   * The store's meta, read on the blocking connection (so a success proves it works), with the
+   * ids the stream holds at positions `from..to` (none when `from` is 0).
+   */
+  meta(from: number, to: number): Promise<CheckedMeta>;
   /** Begins a new epoch if the current one is still `epoch` (see ROTATE_LUA). */
   rotate(epoch: string): Promise<StoreMeta>;
   /** Stream entries with `from <= position <= to`, at most `count`, on the command connection. */
@@ -36,14 +52,19 @@ const MAX_BACKOFF_MS = 2000;
  * interleave, and anything at or below the last delivered position is skipped.
  *
  * Gaps: an entry past `last + 1` means entries were trimmed before this node read them
- * (`lagged`). A store whose epoch changed, or whose newest position went below what this node
- * already delivered (a failover that lost writes; the feed then begins a new epoch), lost data
- * (`lost`): the feed goes on after the new epoch's start.
+ * (`lagged`). A store whose epoch changed, whose newest position went below what this node
+ * already delivered, or that holds another update id at a position this node delivered (a
+ * failover that lost writes, whose positions were handed out again), lost data (`lost`; in the
+ * last two cases the feed begins a new epoch): the feed goes on after the new epoch's start. The
+ * ids are checked on every meta check (on reconnecting, and every `blockMs` when idle) for the
+ * last RECENT positions, and on every own publish that lands at a position already delivered.
  */
 export class Feed {
   readonly #o: FeedOptions;
   #last: number;
   #epoch: string;
+  // Update id delivered at each of the last RECENT positions (insertion order = position order).
+  readonly #recent = new Map<number, string>();
   // Epochs this feed has left: a late reply from one of them must not switch back.
   readonly #retired = new Set<string>();
   #gapListeners: readonly GapListener[] = [];
@@ -87,7 +108,20 @@ export class Feed {
     return this.#serial(async () => {
       if (this.#pause !== undefined || this.#stopped) return;
       this.#switchIfNew(meta.epoch, meta.start);
-      if (meta.epoch !== this.#epoch || stored.position <= this.#last) return;
+      if (meta.epoch !== this.#epoch) return;
+      if (stored.position <= this.#last) {
+        // Normally the loop delivered it first. Another id there: the store lost what this node
+        // delivered at that position and handed the position out again.
+        const delivered = this.#recent.get(stored.position);
+        if (delivered !== undefined && delivered !== stored.update.id) {
+          try {
+            await this.#lost();
+          } catch {
+            // the loop's next meta check finds the loss once Redis answers
+          }
+        }
+        return;
+      }
       if (stored.position > this.#last + 1) {
         try {
           await this.#catchUp(stored.position - 1);
@@ -152,8 +186,9 @@ export class Feed {
           // Everything delivered so far was stored before this read: a store with fewer lost it.
           const delivered = this.#last;
           const epoch = this.#epoch;
-          const meta = await this.#o.meta();
-          await this.#serial(() => this.#applyMeta(meta, epoch, delivered));
+          const from = delivered > 0 ? Math.max(1, delivered - RECENT + 1) : 0;
+          const meta = await this.#o.meta(from, delivered);
+          await this.#serial(() => this.#applyMeta(meta, epoch, delivered, from));
           checkMeta = false;
         }
         const reply = (await this.#o.blocking.xread(
@@ -187,19 +222,56 @@ export class Feed {
     }
   }
 
-  async #applyMeta(meta: StoreMeta, epoch: string, delivered: number): Promise<void> {
+  async #applyMeta(
+    meta: CheckedMeta,
+    epoch: string,
+    delivered: number,
+    from: number,
+  ): Promise<void> {
     if (this.#retired.has(meta.epoch)) return;
     if (meta.epoch !== this.#epoch) {
       this.#switchIfNew(meta.epoch, meta.start);
       return;
     }
+    if (epoch !== this.#epoch) return;
     // Compared with what was delivered when the meta was asked for, not now: updates delivered
     // since were stored after the store answered.
-    if (epoch === this.#epoch && meta.newest < delivered) {
-      // Same epoch, but positions this node delivered are gone: writes were lost (a failover to
-      // a replica that missed them). Positions will be handed out again, so a new epoch begins.
-      const rotated = await this.#o.rotate(this.#epoch);
-      this.#switchIfNew(rotated.epoch, rotated.start);
+    if (meta.newest < delivered || this.#differs(meta, delivered, from)) {
+      // Same epoch, but positions this node delivered are gone or hold other updates: writes
+      // were lost (a failover to a replica that missed them). Positions will be (or were) handed
+      // out again, so a new epoch begins.
+      await this.#lost();
+    }
+  }
+
+  /** Whether the store holds another id, or none, at a position in `from..delivered` it had. */
+  #differs(meta: CheckedMeta, delivered: number, from: number): boolean {
+    const held = meta.held;
+    if (held === undefined || from === 0) return false;
+    for (const [position, id] of this.#recent) {
+      if (position < from || position > delivered) continue;
+      // Before the oldest entry: trimmed since, which says nothing.
+      if (held.oldest === -1 || position < held.oldest) continue;
+      if (held.ids.get(position) !== id) return true;
+    }
+    // The position the feed started (or resumed) at: remember what is there, to check later.
+    if (!this.#recent.has(delivered) && delivered === this.#last) {
+      const id = held.ids.get(delivered);
+      if (id !== undefined) this.#remember(delivered, id);
+    }
+    return false;
+  }
+
+  /** Begins a new epoch (compare-and-set) and moves to it, reporting `lost`. */
+  async #lost(): Promise<void> {
+    const rotated = await this.#o.rotate(this.#epoch);
+    this.#switchIfNew(rotated.epoch, rotated.start);
+  }
+
+  #remember(position: number, id: string): void {
+    this.#recent.set(position, id);
+    if (this.#recent.size > RECENT) {
+      this.#recent.delete(this.#recent.keys().next().value as number);
     }
   }
 
@@ -208,6 +280,7 @@ export class Feed {
     this.#retired.add(this.#epoch);
     this.#epoch = epoch;
     this.#last = start;
+    this.#recent.clear();
     this.#emitGap({ reason: 'lost', resumeAfter: start, epoch });
   }
 
@@ -233,6 +306,7 @@ export class Feed {
         this.#emitGap({ reason: 'lagged', resumeAfter: position - 1, epoch: this.#epoch });
       }
       this.#last = position;
+      this.#remember(position, update.id);
       this.#o.fanout.emit(update, position);
     }
   }

@@ -28,6 +28,18 @@ export const DEFAULT_READ_COUNT = 256;
  * state; the bound keeps a publish cheap after a large age-based expiry (reads finish the job).
  */
 export const DEFAULT_TRIM_BATCH_SIZE = 256;
+/**
+ * The stream keeps at least this many newest entries, whatever `maxHistory` says, so other nodes'
+ * live feeds can read a burst of publishes before it is trimmed (entries past `maxHistory` are
+ * hidden from reads). A feed that falls more than this far behind, or past the age bound,
+ * reports a `lagged` gap.
+ */
+export const DEFAULT_FEED_WINDOW = 1000;
+/**
+ * A subscriptions listing returns at most this many entries (cut short past it), so one listing
+ * never copies an unbounded number of entries out of Redis and into memory.
+ */
+export const DEFAULT_MAX_PRESENCE_LISTING = 10_000;
 /** Presence entries of a node that stops refreshing them disappear within this many ms. */
 export const DEFAULT_PRESENCE_TTL_MS = 30_000;
 
@@ -44,7 +56,7 @@ export interface RedisConnectionOptions {
 }
 
 export interface RedisTransportOptions extends RetentionOptions, RedisConnectionOptions {
-  /** See {@link DEFAULT_KEY_PREFIX}. Give it a hash tag (`{hub1}:`) to keep keys in one slot. */
+  /** See {@link DEFAULT_KEY_PREFIX}. One Redis server only: Redis Cluster is not supported. */
   keyPrefix?: string;
   /** See {@link DEFAULT_COMMAND_TIMEOUT_MS}. */
   commandTimeoutMs?: number;
@@ -56,8 +68,12 @@ export interface RedisTransportOptions extends RetentionOptions, RedisConnection
   readCount?: number;
   /** See {@link DEFAULT_TRIM_BATCH_SIZE}. */
   trimBatchSize?: number;
+  /** See {@link DEFAULT_FEED_WINDOW}. */
+  feedWindow?: number;
   /** See {@link DEFAULT_PRESENCE_TTL_MS}. Entries are refreshed every third of it. */
   presenceTtlMs?: number;
+  /** See {@link DEFAULT_MAX_PRESENCE_LISTING}. */
+  maxPresenceListing?: number;
   /** Receives what a listener threw, and feed errors worth seeing. Default: `process.emitWarning`. */
   onError?: (err: unknown) => void;
 }
@@ -72,7 +88,9 @@ export interface ResolvedRedisOptions {
   blockMs: number;
   readCount: number;
   trimBatchSize: number;
+  feedWindow: number;
   presenceTtlMs: number;
+  maxPresenceListing: number;
 }
 
 /** Checks every option and fills in defaults; throws INVALID_OPTION (never echoing a password). */
@@ -114,7 +132,13 @@ export function resolveRedisOptions(options: RedisTransportOptions): ResolvedRed
     blockMs: positive('blockMs', options.blockMs, DEFAULT_BLOCK_MS),
     readCount: positive('readCount', options.readCount, DEFAULT_READ_COUNT),
     trimBatchSize: positive('trimBatchSize', options.trimBatchSize, DEFAULT_TRIM_BATCH_SIZE),
+    feedWindow: positive('feedWindow', options.feedWindow, DEFAULT_FEED_WINDOW),
     presenceTtlMs: positive('presenceTtlMs', options.presenceTtlMs, DEFAULT_PRESENCE_TTL_MS),
+    maxPresenceListing: positive(
+      'maxPresenceListing',
+      options.maxPresenceListing,
+      DEFAULT_MAX_PRESENCE_LISTING,
+    ),
   };
 }
 

@@ -5,12 +5,16 @@ import type { ScriptCaller } from './script-caller.js';
 
 /** Field/value pairs per HSET, well below Lua's unpack limit. */
 const CHUNK = 500;
+/** Fields one HSCAN step asks for when listing, so one command never holds Redis long. */
+const SCAN_COUNT = 500;
 
 /**
  * Cluster-wide presence: this node's entries live in one hash (`<prefix>presence:<node id>`) with
  * a TTL, and the node is listed in a sorted set scored by when it expires (Redis's clock). A timer
  * refreshes both while the node lives, so a node that dies (or stalls past the TTL) drops out of
  * every listing within the TTL, and its hash expires on its own. Listings skip expired nodes.
+ * A write that fails (Redis away) leaves the hash unknown: the next refresh rewrites it whole from
+ * what this node holds, so a removal or addition that failed is not lost for good.
  */
 export class RedisPresence {
   readonly #redis: Redis;
@@ -18,9 +22,12 @@ export class RedisPresence {
   readonly #keys: RedisKeys;
   readonly #node: string;
   readonly #ttlMs: number;
+  readonly #maxListing: number;
   readonly #onError: (err: unknown) => void;
   // This node's entries, so they can be written again if the store lost them.
   readonly #mine = new Map<string, string>();
+  // A write failed since the last rewrite: the hash may not match #mine.
+  #dirty = false;
   #timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -29,8 +36,10 @@ export class RedisPresence {
     keys: RedisKeys,
     node: string,
     ttlMs: number,
+    maxListing: number,
     onError: (err: unknown) => void,
   ) {
+    this.#maxListing = maxListing;
     this.#redis = redis;
     this.#call = call;
     this.#keys = keys;
@@ -68,37 +77,57 @@ export class RedisPresence {
       this.#mine.set(entry.key, value);
       pairs.push(entry.key, value);
     }
-    await this.#write(pairs);
+    await this.#marking(() => this.#write(pairs));
   }
 
   async remove(keys: readonly string[]): Promise<void> {
     for (const key of keys) this.#mine.delete(key);
-    for (let i = 0; i < keys.length; i += CHUNK) {
-      await this.#redis.hdel(this.#hash, ...keys.slice(i, i + CHUNK));
-    }
+    await this.#marking(async () => {
+      for (let i = 0; i < keys.length; i += CHUNK) {
+        await this.#redis.hdel(this.#hash, ...keys.slice(i, i + CHUNK));
+      }
+    });
   }
 
+  /**
+   * Every live node's entries (of `group`), at most `maxListing` of them: each node's hash is
+   * read in HSCAN pages, so no single command's work grows with the number of subscriptions.
+   * Past the cap the listing is cut short (which entries it holds then is unspecified).
+   */
   async list(group?: string): Promise<PresenceEntry[]> {
-    const values = (await this.#call(
-      'presenceList',
-      [this.#keys.nodes],
-      [this.#keys.presence, ''],
-    )) as string[];
     const out: PresenceEntry[] = [];
-    for (const value of values) {
-      const entry = parse(value);
-      if (entry !== undefined && (group === undefined || entry.group === group)) out.push(entry);
+    for (const node of await this.#liveNodes()) {
+      const hash = `${this.#keys.presence}${node}`;
+      // HSCAN may return a field twice (while the hash is rehashed).
+      const seen = new Set<string>();
+      let cursor = '0';
+      do {
+        const [next, pairs] = await this.#redis.hscan(hash, cursor, 'COUNT', SCAN_COUNT);
+        cursor = next;
+        for (let i = 0; i + 1 < pairs.length; i += 2) {
+          if (seen.has(pairs[i]!)) continue;
+          seen.add(pairs[i]!);
+          const entry = parse(pairs[i + 1]!);
+          if (entry === undefined || (group !== undefined && entry.group !== group)) continue;
+          out.push(entry);
+          if (out.length >= this.#maxListing) return out;
+        }
+      } while (cursor !== '0');
     }
     return out;
   }
 
   async get(key: string): Promise<PresenceEntry | undefined> {
-    const values = (await this.#call(
-      'presenceList',
-      [this.#keys.nodes],
-      [this.#keys.presence, key],
-    )) as string[];
-    return values.length === 0 ? undefined : parse(values[0]!);
+    const nodes = await this.#liveNodes();
+    const values = await Promise.all(
+      nodes.map((node) => this.#redis.hget(`${this.#keys.presence}${node}`, key)),
+    );
+    const value = values.find((v) => v !== null);
+    return value === undefined || value === null ? undefined : parse(value);
+  }
+
+  async #liveNodes(): Promise<string[]> {
+    return (await this.#call('presenceNodes', [this.#keys.nodes], [])) as string[];
   }
 
   /** Stops refreshing and removes this node's entries at once (a graceful shutdown). */
@@ -109,14 +138,42 @@ export class RedisPresence {
   }
 
   async #refresh(): Promise<void> {
+    if (this.#dirty) {
+      await this.#rewrite();
+      return;
+    }
     if (this.#mine.size === 0) return;
-    const alive = await this.#call(
-      'presenceRefresh',
-      [this.#keys.nodes, this.#hash],
-      [String(this.#ttlMs), this.#node],
+    const alive = await this.#marking(() =>
+      this.#call(
+        'presenceRefresh',
+        [this.#keys.nodes, this.#hash],
+        [String(this.#ttlMs), this.#node],
+      ),
     );
     // The hash is gone (the store restarted or evicted it): write this node's entries again.
-    if (alive === 0) await this.#write([...this.#mine].flat());
+    if (alive === 0) await this.#rewrite();
+  }
+
+  /** Replaces the hash with #mine in one script; a write issued later lands after it. */
+  async #rewrite(): Promise<void> {
+    this.#dirty = false;
+    await this.#marking(() =>
+      this.#call(
+        'presenceRewrite',
+        [this.#keys.nodes, this.#hash],
+        [String(this.#ttlMs), this.#node, ...[...this.#mine].flat()],
+      ),
+    );
+  }
+
+  /** Runs a write; if it fails, the next refresh rewrites the hash. */
+  async #marking<T>(write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (err) {
+      this.#dirty = true;
+      throw err;
+    }
   }
 
   async #write(pairs: readonly string[]): Promise<void> {

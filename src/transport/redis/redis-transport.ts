@@ -19,7 +19,7 @@ import type {
 } from '../types.js';
 import { decodeEntry, encodePayload, type RawEntry } from './codec.js';
 import { connect, openConnection, toFailure } from './connection.js';
-import { Feed, type StoreMeta } from './feed.js';
+import { type CheckedMeta, Feed, type StoreMeta } from './feed.js';
 import {
   type RedisKeys,
   type RedisTransportOptions,
@@ -80,9 +80,13 @@ export class RedisTransport implements Transport, TransportHealth, Presence {
         blockMs: options.blockMs,
         readCount: options.readCount,
         fanout: this.#fanout,
-        meta: async () =>
-          toMeta(
-            (await blockingCall('view', this.#historyKeys(), this.#args('meta'))) as ViewReply,
+        meta: async (from, to) =>
+          toCheckedMeta(
+            (await blockingCall(
+              'view',
+              this.#historyKeys(),
+              this.#args('meta', String(from), String(to)),
+            )) as ViewReply,
           ),
         rotate: async (epoch) => {
           const [e, start, newest] = (await this.#call('rotate', this.#historyKeys(), [
@@ -103,6 +107,7 @@ export class RedisTransport implements Transport, TransportHealth, Presence {
       this.#keys,
       randomUUID(),
       options.presenceTtlMs,
+      options.maxPresenceListing,
       (err) => onError(this.#failure(err, 'presence refresh')),
     );
     this.#feed.start();
@@ -293,6 +298,7 @@ export class RedisTransport implements Transport, TransportHealth, Presence {
       maxHistory === Number.POSITIVE_INFINITY ? '-1' : String(maxHistory),
       maxHistoryAgeMs === Number.POSITIVE_INFINITY ? '-1' : String(now() - maxHistoryAgeMs),
       String(this.#o.trimBatchSize),
+      String(this.#o.feedWindow),
       ...rest,
     ];
   }
@@ -346,6 +352,17 @@ function toMeta(reply: ViewReply): StoreMeta {
   return { epoch: reply[0], start: reply[1], newest: reply[3] };
 }
 
+function toCheckedMeta(reply: ViewReply): CheckedMeta {
+  const meta: CheckedMeta = toMeta(reply);
+  if (reply.length > 4) {
+    const pairs = reply[5] as (number | string)[];
+    const ids = new Map<number, string>();
+    for (let i = 0; i + 1 < pairs.length; i += 2) ids.set(Number(pairs[i]), String(pairs[i + 1]));
+    meta.held = { oldest: reply[4] as number, ids };
+  }
+  return meta;
+}
+
 /**
  * Connects to Redis (two connections: commands, and the live feed's blocking reads), makes sure
  * the store has an epoch and starts the feed. Rejects TRANSPORT_FAILURE when Redis cannot be
@@ -369,7 +386,7 @@ export async function createRedisTransport(
     const reply = (await call(
       'view',
       [k.stream, k.seq, k.meta, k.index],
-      [randomUUID(), '-1', '-1', '1', 'meta'],
+      [randomUUID(), '-1', '-1', '1', '1', 'meta'],
     )) as ViewReply;
     return new RedisTransport(resolved, redis, blocking, toMeta(reply), onError);
   } catch (err) {

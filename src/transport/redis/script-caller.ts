@@ -1,8 +1,9 @@
 import type { Redis } from 'ioredis';
 import {
   PRESENCE_ADD_LUA,
-  PRESENCE_LIST_LUA,
+  PRESENCE_NODES_LUA,
   PRESENCE_REFRESH_LUA,
+  PRESENCE_REWRITE_LUA,
   PUBLISH_LUA,
   ROTATE_LUA,
   VIEW_LUA,
@@ -14,7 +15,8 @@ const SCRIPTS = {
   rotate: { lua: ROTATE_LUA, keys: 4 },
   presenceAdd: { lua: PRESENCE_ADD_LUA, keys: 2 },
   presenceRefresh: { lua: PRESENCE_REFRESH_LUA, keys: 2 },
-  presenceList: { lua: PRESENCE_LIST_LUA, keys: 1 },
+  presenceRewrite: { lua: PRESENCE_REWRITE_LUA, keys: 2 },
+  presenceNodes: { lua: PRESENCE_NODES_LUA, keys: 1 },
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;

@@ -6,10 +6,18 @@
 // Every script takes the same four keys: stream, seq, meta, index (see `RedisKeys`), and ARGV[1]
 // is a fresh random epoch id, used only when the store has none (it is new or lost its data).
 
-/** Helpers shared by the history scripts. ARGV[2..4]: maxHistory (-1: none), cutoff ms (-1: none), trim batch. */
+/**
+ * Helpers shared by the history scripts. ARGV[2..5]: maxHistory (-1: none), cutoff ms (-1: none),
+ * trim batch, feed window.
+ */
 const PRELUDE = `
 local stream, seqKey, meta, index = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local maxHistory, cutoff, batch = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+-- The stream keeps at least the newest 'window' entries (unless older than the cutoff) whatever
+-- maxHistory says, so other nodes' feeds still read them; those past maxHistory are hidden.
+local window = tonumber(ARGV[5])
+local keepInStream = -1
+if maxHistory >= 0 then keepInStream = math.max(maxHistory, window) end
 
 local function newest()
   return tonumber(redis.call('GET', seqKey) or '0')
@@ -37,17 +45,29 @@ local function positionOf(entryId)
   return tonumber(string.match(entryId, '^%d+'))
 end
 
--- Outside retention: beyond the count bound (counted back from the newest position, which is
--- exact because positions are consecutive) or older than the cutoff.
+-- Outside retention (hidden from reads, not a duplicate): beyond the count bound (counted back
+-- from the newest position, which is exact because positions are consecutive) or older than the
+-- cutoff.
 local function expired(pos, at, top)
   return (maxHistory >= 0 and pos <= top - maxHistory) or at < cutoff
 end
 
--- Removes at most 'batch' entries past retention from the oldest end, with their index entries
--- (unless the id was published again since). The newest entry always stays in the stream, hidden
--- when past retention, so every node's feed can still read it (maxHistory 0, everything expired).
--- Returns the oldest retained position (top + 1 when none), or false when entries past retention
--- remain: the caller calls again, so one call never blocks Redis for long.
+-- Outside the stream: beyond the count bound and the feed window, or older than the cutoff.
+local function gone(pos, at, top)
+  return (keepInStream >= 0 and pos <= top - keepInStream) or at < cutoff
+end
+
+-- The oldest retained position, given the oldest position the stream holds (top + 1: none).
+local function visible(oldest, top)
+  if maxHistory >= 0 then return math.max(oldest, top - maxHistory + 1) end
+  return oldest
+end
+
+-- Removes at most 'batch' entries past the stream's bounds from the oldest end, with their index
+-- entries (unless the id was published again since). The newest entry always stays in the
+-- stream, hidden when past retention, so every node's feed can still read it (everything
+-- expired). Returns the oldest position the stream holds (top + 1 when none), or false when
+-- entries past the bounds remain: the caller calls again, so one call never blocks Redis long.
 local function trim(top)
   local removed, last, step = 0, nil, 1
   while true do
@@ -66,7 +86,7 @@ local function trim(top)
     end
     for _, e in ipairs(entries) do
       local pos, f = positionOf(e[1]), e[2]
-      local keep = not expired(pos, tonumber(f[4]), top)
+      local keep = not gone(pos, tonumber(f[4]), top)
       if keep or pos >= top then
         if last then redis.call('XTRIM', stream, 'MINID', e[1]) end
         if keep then return pos end
@@ -82,13 +102,13 @@ end
 `;
 
 /**
- * Publish. ARGV[5..7]: update id, creation time (ms), payload. Returns `{1, position, epoch,
+ * Publish. ARGV[6..8]: update id, creation time (ms), payload. Returns `{1, position, epoch,
  * start}`, or `{0, 0, epoch, start}` when the id is still retained (DUPLICATE_ID).
  */
 export const PUBLISH_LUA = `${PRELUDE}
 local ep, start = epoch()
 local top = newest()
-local prev = redis.call('HGET', index, ARGV[5])
+local prev = redis.call('HGET', index, ARGV[6])
 if prev then
   local e = redis.call('XRANGE', stream, prev, prev)
   if e[1] and not expired(positionOf(prev), tonumber(e[1][2][4]), top) then
@@ -97,22 +117,23 @@ if prev then
 end
 local pos = redis.call('INCR', seqKey)
 local entryId = int(pos) .. '-0'
-local added = redis.pcall('XADD', stream, entryId, 'i', ARGV[5], 't', ARGV[6], 'd', ARGV[7])
+local added = redis.pcall('XADD', stream, entryId, 'i', ARGV[6], 't', ARGV[7], 'd', ARGV[8])
 if type(added) == 'table' and added.err then
   -- Scripts do not roll back: give the position back rather than leave a hole in the order.
   redis.call('SET', seqKey, int(pos - 1))
   return added
 end
-redis.call('HSET', index, ARGV[5], entryId)
+redis.call('HSET', index, ARGV[6], entryId)
 trim(pos)
 return {1, pos, ep, start}
 `;
 
 /**
- * Reads, after trimming what left retention (so a read never sees it). ARGV[5]: the operation,
- * ARGV[6..]: its arguments. Every reply starts with `epoch, start, oldest, newest`; a reply of
+ * Reads, after trimming what left retention (so a read never sees it; entries kept only for the
+ * feed window are hidden). ARGV[6]: the operation, ARGV[7..]: its arguments. Every reply starts with `epoch, start, oldest, newest`; a reply of
  * `{'more'}` means the trim is not finished and the caller must call again.
- * - `meta`: no trim; just the first fields (oldest is returned as -1: unknown).
+ * - `meta` [from to]: no trim; the first fields (oldest is returned as -1: unknown), then, with
+ *   a range, the stream's first position (-1: empty) and `position, id, …` of the entries in it.
  * - `bounds`: just the first fields.
  * - `read` after until limit: then the entries with after < position <= until, at most limit.
  * - `position` id: then the id's position, or -1 when it is not retained.
@@ -121,19 +142,34 @@ return {1, pos, ep, start}
 export const VIEW_LUA = `${PRELUDE}
 local ep, start = epoch()
 local top = newest()
-local op = ARGV[5]
-if op == 'meta' then return {ep, start, -1, top} end
+local op = ARGV[6]
+if op == 'meta' then
+  -- ARGV[6..7]: positions the caller delivered; it compares their ids with what the stream holds
+  -- now (a store that lost writes and handed their positions out again holds other ids). Returns
+  -- the oldest entry's position (-1: none) and position, id pairs of the entries in that range.
+  local from, to = tonumber(ARGV[7] or '0'), math.min(tonumber(ARGV[8] or '0'), top)
+  if from <= 0 or from > to then return {ep, start, -1, top} end
+  local first = redis.call('XRANGE', stream, '-', '+', 'COUNT', 1)
+  if not first[1] then return {ep, start, -1, top, -1, {}} end
+  local pairs = {}
+  for _, e in ipairs(redis.call('XRANGE', stream, int(from), int(to))) do
+    pairs[#pairs + 1] = positionOf(e[1])
+    pairs[#pairs + 1] = e[2][2]
+  end
+  return {ep, start, -1, top, positionOf(first[1][1]), pairs}
+end
 local oldest = trim(top)
 if not oldest then return {'more'} end
+oldest = visible(oldest, top)
 if op == 'read' then
-  local from = math.max(tonumber(ARGV[6]) + 1, oldest)
-  local to = math.min(tonumber(ARGV[7]), top)
-  local limit = tonumber(ARGV[8])
+  local from = math.max(tonumber(ARGV[7]) + 1, oldest)
+  local to = math.min(tonumber(ARGV[8]), top)
+  local limit = tonumber(ARGV[9])
   if from > to or limit <= 0 then return {ep, start, oldest, top, {}} end
   return {ep, start, oldest, top, redis.call('XRANGE', stream, int(from), int(to), 'COUNT', limit)}
 end
 if op == 'position' then
-  local entryId = redis.call('HGET', index, ARGV[6])
+  local entryId = redis.call('HGET', index, ARGV[7])
   if entryId then
     local pos = positionOf(entryId)
     if pos >= oldest and pos <= top then return {ep, start, oldest, top, pos} end
@@ -183,6 +219,20 @@ redis.call('ZADD', nodes, now + ttl, node)
 return 1
 `;
 
+/**
+ * Replaces this node's hash with ARGV[3..] (field, value pairs) in one step and refreshes the
+ * node: after a write that failed, the hash may hold entries removed since or miss some added.
+ */
+export const PRESENCE_REWRITE_LUA = `${PRESENCE_PRELUDE}
+redis.call('DEL', mine)
+for i = 3, #ARGV, 1000 do
+  redis.call('HSET', mine, unpack(ARGV, i, math.min(i + 999, #ARGV)))
+end
+redis.call('PEXPIRE', mine, ttl)
+redis.call('ZADD', nodes, now + ttl, node)
+return 1
+`;
+
 /** Refreshes this node; returns 0 when its hash is gone (the store lost it), so it is re-added. */
 export const PRESENCE_REFRESH_LUA = `${PRESENCE_PRELUDE}
 redis.call('ZADD', nodes, now + ttl, node)
@@ -190,25 +240,13 @@ return redis.call('PEXPIRE', mine, ttl)
 `;
 
 /**
- * KEYS[1]: the nodes sorted set. ARGV[1]: the presence hash prefix, ARGV[2]: a field or ''.
- * Drops nodes past their expiry, then returns every live node's values (ARGV[2] = ''), or the
- * first value of field ARGV[2]. The per-node hash keys are built here: the set of nodes is only
- * known inside the script (so the transport supports one Redis or a hash-tagged prefix, not
- * keys spread over a cluster).
+ * KEYS[1]: the nodes sorted set. Drops nodes past their expiry and returns the live ones (at
+ * most one per hub process: the work is bounded by the number of hubs). Their hashes are read
+ * from the client, one bounded HSCAN page or HGET at a time.
  */
-export const PRESENCE_LIST_LUA = `
+export const PRESENCE_NODES_LUA = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-local live = redis.call('ZRANGE', KEYS[1], 0, -1)
-local out = {}
-for _, node in ipairs(live) do
-  if ARGV[2] == '' then
-    for _, v in ipairs(redis.call('HVALS', ARGV[1] .. node)) do out[#out + 1] = v end
-  else
-    local v = redis.call('HGET', ARGV[1] .. node, ARGV[2])
-    if v then return {v} end
-  end
-end
-return out
+return redis.call('ZRANGE', KEYS[1], 0, -1)
 `;
