@@ -13,14 +13,7 @@ import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildLoadgen, goMissing, type LoadResult, runLoadgen } from './loadgen.js';
-import {
-  ALL_PEERS,
-  ensureNchan,
-  type PeerName,
-  peerMissing,
-  ROOT,
-  startPeer,
-} from './peers.js';
+import { ALL_PEERS, ensureNchan, type PeerName, peerMissing, ROOT, startPeer } from './peers.js';
 import { treeStats } from './proc.js';
 import { median, problems, type RunRecord, table } from './report.js';
 import { selectScenarios } from './scenarios.js';

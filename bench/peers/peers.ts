@@ -4,7 +4,7 @@
 // (Redis included) runs on CPU 0 through `taskset -c 0`; the load generator gets CPU 1.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, createConnection } from 'node:net';
+import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -132,7 +132,8 @@ class Proc {
     for (;;) {
       if (this.exited) throw new Error(`${what} exited\n${this.output}`);
       if (await ok()) return;
-      if (Date.now() > deadline) throw new Error(`${what} not ready after ${ms} ms\n${this.output}`);
+      if (Date.now() > deadline)
+        throw new Error(`${what} not ready after ${ms} ms\n${this.output}`);
       await new Promise((r) => setTimeout(r, 25));
     }
   }

@@ -61,7 +61,7 @@ export function table(rows: readonly RunRecord[]): string {
     'srv CPU %',
     'srv RSS MB',
     'KB/sub',
-    'connect+replay ms',
+    'all connected / all replayed ms',
     'loadgen CPU %',
     'lost/dup/disc',
     '×nchan dlv/s',
@@ -87,7 +87,7 @@ export function table(rows: readonly RunRecord[]): string {
         f(num(r.server_cpu_pct)),
         f(num(r.rss_ready_mb)),
         r.scenario === 'a' ? f(num(r.kb_per_sub), 1) : '–',
-        r.scenario === 'e' ? `${f(num(r.connect_ms))}+${f(num(r.complete_ms))}` : '–',
+        r.scenario === 'e' ? `${f(num(r.connect_ms))} / ${f(num(r.complete_ms))}` : '–',
         f(num(r.loadgen_cpu_pct)),
         `${r.lost ?? '–'}/${r.duplicates ?? '–'}/${r.disconnects ?? '–'}`,
         time
