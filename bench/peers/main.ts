@@ -42,7 +42,6 @@ const repeat = Math.max(1, Number(values.repeat) || 1);
 const wantedPeers = values.peers
   ? (values.peers.split(',').map((s) => s.trim()) as PeerName[])
   : [...ALL_PEERS];
-// Smoke: ssehub and its scaled setups, plus nchan and raw when they run here.
 const smokePeers: readonly PeerName[] = ['ssehub', 'raw', 'nchan', 'ssehub-w2', 'ssehub-redis2'];
 
 const gone = goMissing();
@@ -69,10 +68,10 @@ const MB = 1024 * 1024;
 for (const scenario of selectScenarios(values.scenario)) {
   const spec = smoke ? scenario.smoke : scenario.load;
   for (const peer of scenario.peers) {
-    const selected = smoke
-      ? smokePeers.includes(peer) && (values.peers === undefined || wantedPeers.includes(peer))
-      : wantedPeers.includes(peer) ||
-        (scenario.id.startsWith('f:') && wantedPeers.includes('ssehub') && !values.peers);
+    // --peers decides; without it, smoke runs ssehub (and its scaled setups), raw and nchan.
+    const selected = values.peers
+      ? wantedPeers.includes(peer)
+      : !smoke || smokePeers.includes(peer);
     if (!selected) continue;
     const missing = peerMissing(peer);
     if (missing) {
