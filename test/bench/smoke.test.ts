@@ -4,8 +4,11 @@
 // CI is set, where a missing `go` is a failure (.ci/run installs golang-go).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { buildLoadgen, goMissing, runLoadgen } from '../../bench/peers/loadgen.js';
@@ -88,6 +91,7 @@ describe('bench smoke guard', { skip }, () => {
       undefined,
       'CI is set: `go` must be installed (apt-get install golang-go)',
     );
+    const dir = mkdtempSync(join(tmpdir(), 'ssehub-bench-smoke-'));
     const child = spawn(
       process.execPath,
       [
@@ -110,6 +114,7 @@ describe('bench smoke guard', { skip }, () => {
       output += c.toString();
     });
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    rmSync(dir, { recursive: true, force: true });
     assert.equal(code, 0, output);
     assert.match(output, /smoke ok/);
   });

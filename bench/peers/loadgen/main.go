@@ -47,7 +47,7 @@ var (
 	settle      = flag.Duration("settle", 5*time.Second, "after the last publish, wait at most this long without progress for missing deliveries")
 	hold        = flag.Duration("hold", time.Second, "idle scenario: keep subscribers open this long after ready")
 	waitStdin   = flag.Bool("wait", true, "wait for a stdin line after ready")
-	connTimeout = flag.Duration("connect-timeout", 30*time.Second, "bound for opening all subscribers")
+	connTimeout = flag.Duration("connect-timeout", 30*time.Second, "bound for one subscriber's handshake (status line and headers)")
 )
 
 func nowMicros() int64 { return time.Now().UnixNano() / 1000 }
@@ -64,15 +64,17 @@ type subscriber struct {
 	lastID    []byte  // reused: no allocation per event
 	markerID  string
 	conn      net.Conn
+	live      bool // headers received: the subscriber counts
 	closing   atomic.Bool
 	dropped   bool
 	errText   string
 }
 
 var (
-	delivered    atomic.Int64 // every event received, for progress
-	lastDelivery atomic.Int64 // µs
-	mainFrom     atomic.Int64 // seqs below this are not sampled for latency
+	readers      sync.WaitGroup // every subscriber goroutine
+	delivered    atomic.Int64   // every event received, for progress
+	lastDelivery atomic.Int64   // µs
+	mainFrom     atomic.Int64   // seqs below this are not sampled for latency
 	headersOK    atomic.Int64
 	disconnects  atomic.Int64
 	completeAt   atomic.Int64 // µs, set when delivered reaches target (replay)
@@ -101,6 +103,8 @@ func topicName(i int) string { return fmt.Sprintf(*topicFmt, i) }
 
 // run opens the stream and reads it until it ends; ready is signalled once headers are in.
 func (s *subscriber) run(addr, lastEventID string, ready chan<- error) {
+	readers.Add(1)
+	defer readers.Done()
 	c, err := net.DialTimeout("tcp", addr, 10*time.Second)
 	if err != nil {
 		ready <- err
@@ -117,6 +121,7 @@ func (s *subscriber) run(addr, lastEventID string, ready chan<- error) {
 		ready <- err
 		return
 	}
+	c.SetReadDeadline(time.Now().Add(*connTimeout))
 	br := bufio.NewReaderSize(c, 16<<10)
 	status, err := br.ReadString('\n')
 	if err != nil {
@@ -142,6 +147,8 @@ func (s *subscriber) run(addr, lastEventID string, ready chan<- error) {
 			chunked = true
 		}
 	}
+	c.SetReadDeadline(time.Time{})
+	s.live = true
 	headersOK.Add(1)
 	ready <- nil
 	var body *bufio.Reader = br
@@ -485,7 +492,7 @@ func main() {
 	pub.mu.Unlock()
 	var expected int64
 	for _, s := range list {
-		if s.conn != nil {
+		if s.live {
 			expected += int64(perTopic[s.topic])
 		}
 	}
@@ -513,7 +520,13 @@ func main() {
 			s.conn.Close()
 		}
 	}
-	time.Sleep(20 * time.Millisecond)
+	// Let every reader finish what it had buffered before the tally (bounded).
+	finished := make(chan struct{})
+	go func() { readers.Wait(); close(finished) }()
+	select {
+	case <-finished:
+	case <-time.After(3 * time.Second):
+	}
 	var lost, dups, unexp, deliv int64
 	var lat []int32
 	dropped := 0
@@ -529,7 +542,7 @@ func main() {
 				dropErr = s.errText
 			}
 		}
-		if s.conn == nil {
+		if !s.live {
 			continue
 		}
 		first := from + ((s.topic-from%*topics)+*topics)%*topics
