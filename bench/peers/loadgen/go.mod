@@ -1,0 +1,3 @@
+module ssehub.local/bench/loadgen
+
+go 1.19
