@@ -1,39 +1,8 @@
-// The raw node:http broadcaster of bench/fixtures/fanout-server.ts, standalone (plain JS, so the
-// measured process runs no loader): encode once, `res.write` to every subscriber of the topic.
-// GET /?topic=… subscribes; POST / with a form body topic=…&data=… publishes.
-//   node bench/peers/servers/raw.mjs <port>
-import { createServer } from 'node:http';
+// The raw broadcaster as a peer of `npm run bench`:  node bench/peers/servers/raw.mjs <port>
+import { rawBroadcaster } from './raw-broadcaster.mjs';
 
 const port = Number(process.argv[2]);
-const byTopic = new Map();
-const server = createServer((req, res) => {
-  const url = new URL(req.url ?? '/', 'http://x');
-  if (req.method === 'GET') {
-    const topic = url.searchParams.get('topic') ?? '';
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-    res.write(':\n\n');
-    let set = byTopic.get(topic);
-    if (!set) {
-      set = new Set();
-      byTopic.set(topic, set);
-    }
-    set.add(res);
-    res.on('close', () => set.delete(res));
-    return;
-  }
-  let body = '';
-  req.setEncoding('utf8');
-  req.on('data', (c) => {
-    body += c;
-  });
-  req.on('end', () => {
-    const form = new URLSearchParams(body);
-    const topic = form.get('topic') ?? '';
-    const frame = `id: ${Date.now()}\ndata: ${form.get('data') ?? ''}\n\n`;
-    for (const r of byTopic.get(topic) ?? []) r.write(frame);
-    res.end('ok');
-  });
-});
+const server = rawBroadcaster();
 server.maxConnections = 30_000;
 server.listen(port, '127.0.0.1', 4096);
 process.on('SIGTERM', () => process.exit(0));
