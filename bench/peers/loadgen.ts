@@ -22,9 +22,16 @@ export function buildLoadgen(): void {
   const r = spawnSync('go', ['build', '-o', LOADGEN_BIN, '.'], {
     cwd: LOADGEN_DIR,
     encoding: 'utf8',
-    env: { ...process.env, CGO_ENABLED: '0' },
+    env: { ...process.env, CGO_ENABLED: '0', ...goDirsWithoutHome() },
   });
   if (r.status !== 0) throw new Error(`go build failed\n${r.stderr}${r.error ?? ''}`);
+}
+
+/** Go keeps its caches under $HOME; a CI job may run without one, so give it ours then. */
+function goDirsWithoutHome(): Record<string, string> {
+  if (process.env.HOME || process.env.GOCACHE) return {};
+  const build = join(ROOT, 'bench/peers/.build');
+  return { GOCACHE: join(build, 'gocache'), GOPATH: join(build, 'gopath') };
 }
 
 export interface LoadSpec {
