@@ -54,17 +54,12 @@ export function createMetrics(
       this.set(hub.stats.dispatchBacklog);
     },
   });
-  let pausesSeen = 0;
-  new Counter({
-    name: 'ssehub_dispatch_pauses_total',
-    help: 'Times a fan-out paused to let pending I/O (health checks, publishes) run first',
-    registers: [registry],
-    collect() {
-      const now = hub.stats.dispatchPauses;
-      if (now > pausesSeen) this.inc(now - pausesSeen);
-      pausesSeen = now;
-    },
-  });
+  followTotals(
+    registry,
+    'ssehub_dispatch_pauses_total',
+    'Times a fan-out paused to let pending I/O (health checks, publishes) run first',
+    () => ({ '': hub.stats.dispatchPauses }),
+  );
   new Gauge({
     name: 'ssehub_history_cache_bytes',
     help: 'Estimated bytes of history pages kept for concurrent replays to share',
@@ -74,20 +69,13 @@ export function createMetrics(
     },
   });
 
-  const gapsSeen = { lagged: 0, lost: 0 };
-  new Counter({
-    name: 'ssehub_feed_gaps_total',
-    help: 'Gaps in the live feed (lagged: this node fell behind retention; lost: the store lost data)',
-    labelNames: ['reason'],
-    registers: [registry],
-    collect() {
-      const now = hub.stats.feedGaps;
-      for (const reason of ['lagged', 'lost'] as const) {
-        if (now[reason] > gapsSeen[reason]) this.inc({ reason }, now[reason] - gapsSeen[reason]);
-        gapsSeen[reason] = now[reason];
-      }
-    },
-  });
+  followTotals(
+    registry,
+    'ssehub_feed_gaps_total',
+    'Gaps in the live feed (lagged: this node fell behind retention; lost: the store lost data)',
+    () => hub.stats.feedGaps,
+    'reason',
+  );
 
   const { connections, droppedLogLines } = sources;
   if (connections) {
@@ -106,17 +94,12 @@ export function createMetrics(
     registers: [registry],
   });
   if (droppedLogLines) {
-    let seen = 0;
-    new Counter({
-      name: 'ssehub_log_lines_dropped_total',
-      help: 'Log lines dropped because stdout did not take them (stalled or closed)',
-      registers: [registry],
-      collect() {
-        const now = droppedLogLines();
-        if (now > seen) this.inc(now - seen);
-        seen = now;
-      },
-    });
+    followTotals(
+      registry,
+      'ssehub_log_lines_dropped_total',
+      'Log lines dropped because stdout did not take them (stalled or closed)',
+      () => ({ '': droppedLogLines() }),
+    );
   }
 
   return {
@@ -162,3 +145,33 @@ export function createMetrics(
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/**
+ * A counter that follows running totals kept elsewhere (the hub's, the log stream's): at each
+ * scrape it adds what each total grew by. `read` gives one total per value of `labelName`, or
+ * the one total under '' for an unlabelled counter.
+ */
+function followTotals(
+  registry: Registry,
+  name: string,
+  help: string,
+  read: () => Readonly<Record<string, number>>,
+  labelName?: string,
+): void {
+  const seen = new Map<string, number>();
+  new Counter({
+    name,
+    help,
+    labelNames: labelName === undefined ? [] : [labelName],
+    registers: [registry],
+    collect() {
+      for (const [label, now] of Object.entries(read())) {
+        const grown = now - (seen.get(label) ?? 0);
+        seen.set(label, now);
+        if (grown <= 0) continue;
+        if (labelName === undefined) this.inc(grown);
+        else this.inc({ [labelName]: label }, grown);
+      }
+    },
+  });
+}

@@ -146,6 +146,7 @@ describe('startServer', () => {
     assert.match(body, /^ssehub_dispatch_backlog \d+$/m);
     assert.match(body, /^ssehub_dispatch_pauses_total \d+$/m);
     assert.match(body, /^ssehub_history_cache_bytes \d+$/m);
+    assert.match(body, /^# TYPE ssehub_feed_gaps_total counter$/m);
     assert.match(body, /ssehub_process_cpu_user_seconds_total/);
   });
 
