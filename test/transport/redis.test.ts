@@ -434,12 +434,7 @@ describe('Redis transport', () => {
     await publishAll(a, range(5));
     await onB.waitFor(5);
     const { epoch } = await b.bounds();
-    // What a replica that missed the last three writes looks like: same epoch, shorter history.
-    const stream = `${keyPrefix}stream`;
-    const kept = (await client.xrange(stream, '-', '+', 'COUNT', 2)) as [string, string[]][];
-    const replica = client.multi().del(stream);
-    for (const [id, fields] of kept) replica.xadd(stream, id, ...fields);
-    await replica.hdel(`${keyPrefix}index`, 'u2', 'u3', 'u4').set(`${keyPrefix}seq`, 2).exec();
+    await becomeReplicaThatMissed(client, keyPrefix, ['u2', 'u3', 'u4']);
     const [gap] = await gaps.waitFor(1);
     assert.equal(gap!.reason, 'lost');
     assert.notEqual(gap!.epoch, epoch);
@@ -469,13 +464,10 @@ describe('Redis transport', () => {
       await publishAll(a, range(5));
       await onB.waitFor(5);
       const { epoch } = await b.bounds();
-      // A replica that missed the last three writes, and publishing going on right away: the
-      // lost positions 3..5 are handed out again before any feed checks the store.
+      // Publishing goes on right away: the lost positions 3..5 are handed out again before any
+      // feed checks the store.
+      await becomeReplicaThatMissed(client, keyPrefix, ['u2', 'u3', 'u4']);
       const stream = `${keyPrefix}stream`;
-      const kept = (await client.xrange(stream, '-', '+', 'COUNT', 2)) as [string, string[]][];
-      const replica = client.multi().del(stream);
-      for (const [id, fields] of kept) replica.xadd(stream, id, ...fields);
-      await replica.hdel(`${keyPrefix}index`, 'u2', 'u3', 'u4').set(`${keyPrefix}seq`, 2).exec();
       const source = publisher.startsWith('the node') ? a : await open(t, target, { keyPrefix });
       const acknowledged = ['n1', 'n2', 'n3', 'n4'];
       await publishAll(source, acknowledged);
@@ -599,3 +591,24 @@ describe('Redis transport', () => {
     assert.equal(await client.xlen(`${prefix}stream`), 2);
   });
 });
+
+/**
+ * Rewrites the store under `keyPrefix` into what a replica that missed the newest `lost` writes
+ * looks like after a failover: same epoch, a shorter stream and index, the sequence set back.
+ */
+async function becomeReplicaThatMissed(
+  client: Redis,
+  keyPrefix: string,
+  lost: readonly string[],
+): Promise<void> {
+  const stream = `${keyPrefix}stream`;
+  const length = await client.xlen(stream);
+  const keep = length - lost.length;
+  const kept = (await client.xrange(stream, '-', '+', 'COUNT', keep)) as [string, string[]][];
+  const replica = client.multi().del(stream);
+  for (const [id, fields] of kept) replica.xadd(stream, id, ...fields);
+  await replica
+    .hdel(`${keyPrefix}index`, ...lost)
+    .set(`${keyPrefix}seq`, keep)
+    .exec();
+}
