@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Fanout } from '../fanout.js';
 import type { FeedGap, GapListener, StoredUpdate } from '../types.js';
-import { decodeEntry, type RawEntry } from './codec.js';
+import { decodeEntry, entryPosition, type RawEntry } from './codec.js';
 
 /** What the store says of itself: its epoch, the position the epoch began after, the newest. */
 export interface StoreMeta {
@@ -209,8 +209,8 @@ export class Feed {
           checkMeta = true;
           continue;
         }
-        const entries = reply[0]![1].map(decodeEntry);
-        await this.#serial(async () => this.#deliver(entries));
+        const raw = reply[0]![1];
+        await this.#serial(async () => this.#deliver(this.#unseen(raw)));
       } catch (err) {
         if (this.#stopped) break;
         checkMeta = true;
@@ -296,6 +296,16 @@ export class Feed {
       }
       this.#deliver(entries);
     }
+  }
+
+  /**
+   * The entries past what this node delivered, decoded. This node's own publishes were delivered
+   * from their replies already; the loop reads them again, and skips them before parsing them.
+   */
+  #unseen(raw: readonly RawEntry[]): StoredUpdate[] {
+    const out: StoredUpdate[] = [];
+    for (const entry of raw) if (entryPosition(entry[0]) > this.#last) out.push(decodeEntry(entry));
+    return out;
   }
 
   #deliver(entries: readonly StoredUpdate[]): void {
