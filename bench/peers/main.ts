@@ -2,7 +2,7 @@
 // each peer freshly started per run, the Go load generator on the other core.
 //
 //   npm run bench -- [--scenario a,b,…] [--peers ssehub,nchan,…] [--repeat N]
-//                    [--mode pinned|shared] [--smoke] [--out file.jsonl] [--json]
+//                    [--mode pinned|shared] [--smoke] [--out file.jsonl] [--json] [--base dir]
 //
 // Prints one Markdown table (absolute figures and ratios to nchan) and writes one JSON line per
 // run to --out (default .tmp/bench-peers-<time>.jsonl; --json also prints them on stdout).
@@ -10,10 +10,18 @@
 // or a subscriber disconnected — never on timing. See bench/README.md.
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildLoadgen, goMissing, type LoadResult, runLoadgen } from './loadgen.js';
-import { ALL_PEERS, ensureNchan, type PeerName, peerMissing, ROOT, startPeer } from './peers.js';
+import {
+  ALL_PEERS,
+  ensureNchan,
+  type PeerName,
+  peerMissing,
+  ROOT,
+  setBaseRoot,
+  startPeer,
+} from './peers.js';
 import { treeStats } from './proc.js';
 import { median, problems, type RunRecord, table } from './report.js';
 import { selectScenarios } from './scenarios.js';
@@ -27,6 +35,7 @@ const { values } = parseArgs({
     smoke: { type: 'boolean', default: false },
     out: { type: 'string' },
     json: { type: 'boolean', default: false },
+    base: { type: 'string' },
   },
 });
 
@@ -39,6 +48,7 @@ if (pinned && spawnSync('taskset', ['-c', '0', 'true']).status !== 0) {
   pinned = false;
 }
 const repeat = Math.max(1, Number(values.repeat) || 1);
+setBaseRoot(values.base === undefined ? undefined : resolve(values.base));
 const wantedPeers = values.peers
   ? (values.peers.split(',').map((s) => s.trim()) as PeerName[])
   : [...ALL_PEERS];
@@ -67,6 +77,7 @@ const MB = 1024 * 1024;
 
 for (const scenario of selectScenarios(values.scenario)) {
   const spec = smoke ? scenario.smoke : scenario.load;
+  const peers: PeerName[] = [];
   for (const peer of scenario.peers) {
     // --peers decides; without it, smoke runs ssehub (and its scaled setups), raw and nchan.
     const selected = values.peers
@@ -78,8 +89,14 @@ for (const scenario of selectScenarios(values.scenario)) {
       log(`skip ${scenario.id} ${peer}: ${missing}`);
       continue;
     }
-    const runs: RunRecord[] = [];
-    for (let rep = 0; rep < repeat; rep++) {
+    peers.push(peer);
+  }
+  // Repetitions go round the peers (A B C, A B C, …) rather than one peer at a time, so a
+  // neighbour's load on this shared host falls on every peer alike and the ratios hold.
+  const runsOf = new Map<PeerName, RunRecord[]>(peers.map((p) => [p, []]));
+  for (let rep = 0; rep < repeat; rep++) {
+    for (const peer of peers) {
+      const runs = runsOf.get(peer) as RunRecord[];
       const running = await startPeer(peer, pinned);
       try {
         await new Promise((r) => setTimeout(r, smoke ? 50 : 300));
@@ -130,8 +147,8 @@ for (const scenario of selectScenarios(values.scenario)) {
         await running.stop();
       }
     }
-    if (runs.length) rows.push(median(runs));
   }
+  for (const runs of runsOf.values()) if (runs.length) rows.push(median(runs));
 }
 
 process.stdout.write(`\n${table(rows)}\n\n`);

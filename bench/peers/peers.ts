@@ -15,9 +15,17 @@ export const SECRET = 'bench-secret-bench-secret-bench-secret';
 export const NGINX = '/usr/sbin/nginx';
 export const NCHAN_MODULE = '/usr/lib/nginx/modules/ngx_nchan_module.so';
 
-export type PeerName = 'ssehub' | 'raw' | 'nchan' | 'better-sse' | 'ssehub-w2' | 'ssehub-redis2';
+export type PeerName =
+  | 'ssehub'
+  | 'ssehub-base'
+  | 'raw'
+  | 'nchan'
+  | 'better-sse'
+  | 'ssehub-w2'
+  | 'ssehub-redis2';
 export const ALL_PEERS: readonly PeerName[] = [
   'ssehub',
+  'ssehub-base',
   'raw',
   'nchan',
   'better-sse',
@@ -43,8 +51,24 @@ export interface RunningPeer {
   stop(): Promise<void>;
 }
 
+/**
+ * The checkout `ssehub-base` runs (`--base <dir>`, with its own `dist/` built): the same hub at
+ * another commit, measured in the same run, for before/after ratios of a change.
+ */
+let baseRoot: string | undefined;
+export function setBaseRoot(dir: string | undefined): void {
+  baseRoot = dir;
+}
+
 /** Why a peer cannot run on this machine, or undefined. */
 export function peerMissing(name: PeerName): string | undefined {
+  if (name === 'ssehub-base') {
+    if (baseRoot === undefined) return 'no --base checkout given';
+    if (!existsSync(join(baseRoot, 'dist/cli/main.js'))) {
+      return `${baseRoot}/dist/cli/main.js missing (npm run build there)`;
+    }
+    return undefined;
+  }
   if (name === 'nchan' && !(existsSync(NGINX) && existsSync(NCHAN_MODULE))) {
     return `nginx+nchan missing (${NGINX}, ${NCHAN_MODULE})`;
   }
@@ -155,7 +179,12 @@ export function publisherToken(): Promise<string> {
 
 const HUB = '/.well-known/mercure';
 
-async function startSsehub(port: number, pinned: boolean, extra: string[]): Promise<Proc> {
+async function startSsehub(
+  port: number,
+  pinned: boolean,
+  extra: string[],
+  root = ROOT,
+): Promise<Proc> {
   const args = [
     'dist/cli/main.js',
     'serve',
@@ -175,7 +204,7 @@ async function startSsehub(port: number, pinned: boolean, extra: string[]): Prom
     '30000',
     ...extra,
   ];
-  const p = new Proc(process.execPath, args, pinned);
+  const p = new Proc(process.execPath, args, pinned, root);
   await p.waitUntil('ssehub', () => httpOk(port, '/readyz'));
   return p;
 }
@@ -267,8 +296,10 @@ export async function startPeer(name: PeerName, pinned: boolean): Promise<Runnin
     topicFmt,
     token,
   });
-  if (name === 'ssehub' || name === 'ssehub-w2') {
-    const p = await startSsehub(port, pinned, name === 'ssehub-w2' ? ['--workers', '2'] : []);
+  if (name === 'ssehub' || name === 'ssehub-base' || name === 'ssehub-w2') {
+    const extra = name === 'ssehub-w2' ? ['--workers', '2'] : [];
+    const root = name === 'ssehub-base' ? (baseRoot as string) : ROOT;
+    const p = await startSsehub(port, pinned, extra, root);
     return { name, target: hubTarget([port]), pids: [p.pid], stop: () => p.stop() };
   }
   // Two nodes on one Redis of our own.

@@ -11,7 +11,7 @@ export interface Scenario {
   peers: readonly PeerName[];
 }
 
-const SINGLE: readonly PeerName[] = ['ssehub', 'raw', 'nchan', 'better-sse'];
+const SINGLE: readonly PeerName[] = ['ssehub', 'ssehub-base', 'raw', 'nchan', 'better-sse'];
 const SCALED: readonly PeerName[] = ['ssehub-w2', 'ssehub-redis2'];
 
 const b: LoadSpec = { subs: 10_000, topics: 1, updates: 50, rate: 10 };
@@ -53,7 +53,7 @@ export const SCENARIOS: readonly Scenario[] = [
     title: 'connect storm: 10k subscribers resume with Last-Event-ID, 100 events replayed each',
     load: { subs: 10_000, topics: 1, replay: 100, settleS: 10 },
     smoke: { subs: 200, topics: 1, replay: 100, settleS: 3 },
-    peers: ['ssehub', 'nchan'],
+    peers: ['ssehub', 'ssehub-base', 'nchan'],
   },
   { id: 'f:b', title: '(b) scaled out', load: b, smoke: bSmoke, peers: SCALED },
   { id: 'f:c', title: '(c) scaled out', load: c, smoke: cSmoke, peers: SCALED },

@@ -2,7 +2,7 @@ import { constants, type IncomingHttpHeaders, type ServerHttp2Stream } from 'nod
 import { EventStream } from '../event-stream.js';
 import type { EventSink, SinkListener } from '../sink.js';
 import type { CloseReason, EventStreamOptions } from '../types.js';
-import { lastEventIdFrom } from './node.js';
+import { lastEventIdFrom } from './last-event-id.js';
 
 // After the stream closes, a late RST from the peer would emit an 'error' with no listener and
 // crash the process; this one shared no-op keeps it quiet without a closure per stream.

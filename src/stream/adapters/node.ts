@@ -1,8 +1,12 @@
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import { EventStream } from '../event-stream.js';
 import type { EventSink, SinkListener } from '../sink.js';
 import type { CloseReason, EventStreamOptions } from '../types.js';
+import { lastEventIdFrom } from './last-event-id.js';
+import { socketSinkFor } from './node-socket.js';
+
+export { lastEventIdFrom };
 
 /** A node:http (Express too) or node:http2 compatibility-API request. */
 export type NodeRequest = IncomingMessage | Http2ServerRequest;
@@ -24,12 +28,6 @@ interface ResponseLike {
   destroy(): unknown;
   on(event: string, listener: (arg?: unknown) => void): unknown;
   off(event: string, listener: (arg?: unknown) => void): unknown;
-}
-
-/** The `Last-Event-ID` request header; the first one if it came several times. */
-export function lastEventIdFrom(headers: IncomingHttpHeaders): string | undefined {
-  const value = headers['last-event-id'];
-  return Array.isArray(value) ? value[0] : value;
 }
 
 class NodeResponseSink implements EventSink {
@@ -99,5 +97,8 @@ export function createEventStream(
   res: NodeResponse,
   options?: EventStreamOptions,
 ): EventStream {
-  return new EventStream(new NodeResponseSink(req, res as unknown as ResponseLike), options);
+  const sink =
+    socketSinkFor(req, res, options?.status ?? 200) ??
+    new NodeResponseSink(req, res as unknown as ResponseLike);
+  return new EventStream(sink, options);
 }

@@ -1,0 +1,110 @@
+import { type IncomingMessage, ServerResponse } from 'node:http';
+import type { Http2ServerRequest } from 'node:http2';
+import type { Socket } from 'node:net';
+import type { EventSink, SinkListener } from '../sink.js';
+import type { CloseReason } from '../types.js';
+import { lastEventIdFrom } from './last-event-id.js';
+
+/**
+ * The HTTP/1.x sink that writes frames straight to the socket once the headers are out.
+ *
+ * `ServerResponse.write` frames every write as a chunk (size line, data, CRLF: a three-buffer
+ * `writev`), corks the socket and schedules a `nextTick` to uncork it — per write, so per
+ * subscriber per update. An event stream never ends with a length it could announce, so its
+ * body is sent close-delimited instead (RFC 9112 section 6.3, what nginx+nchan does): no chunk
+ * framing, and each frame is one plain `socket.write`, which libuv tries to write at once.
+ * Back-pressure stays exact: the socket's own `write()` result and `drain`.
+ *
+ * The response object still owns the connection's bookkeeping: the headers go out through it
+ * (with the first frame), and a graceful close is its `end()`, which (the body being close-delimited) ends the socket
+ * once everything written has been flushed.
+ */
+class NodeSocketSink implements EventSink {
+  readonly http1 = true;
+  readonly lastEventId: string | undefined;
+  readonly #res: ServerResponse;
+  readonly #socket: Socket;
+  #headerPending = false;
+
+  constructor(req: IncomingMessage, res: ServerResponse, socket: Socket) {
+    this.lastEventId = lastEventIdFrom(req.headers);
+    this.#res = res;
+    this.#socket = socket;
+  }
+
+  get headersSent(): boolean {
+    return this.#res.headersSent || this.#res.writableEnded;
+  }
+
+  get gone(): boolean {
+    return this.#socket.destroyed;
+  }
+
+  writeHead(status: number, headers: Record<string, string | string[]>): void {
+    const res = this.#res;
+    // No Transfer-Encoding: the body runs until the connection closes (Node marks the response
+    // as the connection's last, so it closes the socket when the response ends).
+    res.useChunkedEncodingByDefault = false;
+    res.writeHead(status, headers);
+    this.#headerPending = true;
+  }
+
+  write(chunk: Uint8Array | string): boolean {
+    if (this.#headerPending) {
+      // The header block goes out with the first frame, through the response: it writes header
+      // text as Latin-1 (flushHeaders would write it as UTF-8, mangling non-ASCII values).
+      this.#headerPending = false;
+      return this.#res.write(chunk);
+    }
+    return this.#socket.write(chunk);
+  }
+
+  cork(): void {
+    this.#socket.cork();
+  }
+
+  uncork(): void {
+    this.#socket.uncork();
+  }
+
+  close(reason: CloseReason): void {
+    if (reason === 'server') this.#res.end();
+    else this.#socket.destroy();
+  }
+
+  listen(listener: SinkListener): () => void {
+    const socket = this.#socket;
+    const onDrain = (): void => listener.drain();
+    const onClose = (): void => listener.close();
+    socket.on('drain', onDrain);
+    socket.on('close', onClose);
+    // Socket errors are the server's to handle (it destroys the socket, and 'close' follows).
+    return () => {
+      socket.off('drain', onDrain);
+      socket.off('close', onClose);
+    };
+  }
+}
+
+const plainWrite = ServerResponse.prototype.write;
+const plainEnd = ServerResponse.prototype.end;
+
+/**
+ * The socket sink for `res` when it can be used: a node:http HTTP/1.x response to a GET with a
+ * body, on a live socket, whose `write`/`end` nobody wrapped (a middleware that wraps them, such
+ * as a compressor or a byte counter, must keep seeing every byte, so it gets the plain path).
+ */
+export function socketSinkFor(
+  req: IncomingMessage | Http2ServerRequest,
+  res: unknown,
+  status: number,
+): EventSink | undefined {
+  if (!(res instanceof ServerResponse) || req.httpVersionMajor !== 1 || req.method === 'HEAD') {
+    return undefined;
+  }
+  if (res.write !== plainWrite || res.end !== plainEnd) return undefined;
+  if (status < 200 || status === 204 || status === 304) return undefined;
+  const socket = res.socket;
+  if (socket === null || socket.destroyed) return undefined;
+  return new NodeSocketSink(req as IncomingMessage, res, socket);
+}
