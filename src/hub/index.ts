@@ -1,19 +1,37 @@
-export type { HubContext, PublishVia } from './context.js';
-export { createHub } from './create-hub.js';
-export { type DeadlineEntry, DeadlineTimer } from './deadline-timer.js';
+export { VerifiedTokenCache } from './auth/token-cache.js';
+export { type DeadlineEntry, DeadlineTimer } from './core/deadline-timer.js';
 export {
   EARLIEST,
   type HistoryPlan,
   type HistoryReplay,
   pagedReplay,
   planHistory,
-} from './history.js';
-export { type HistoryEntry, HistoryGapError, HistoryPages } from './history-pages.js';
+} from './core/history.js';
+export { type HistoryEntry, HistoryGapError, HistoryPages } from './core/history-pages.js';
+export { HubCore } from './core/hub-core.js';
+export { LoopSlicer, yieldToLoop } from './core/loop-slicer.js';
+export {
+  isReservedTopic,
+  type PublishLimits,
+  publishInputFromForm,
+  type ValidUpdate,
+  validatePublish,
+} from './core/publish-validation.js';
+export { Subscriber, type SubscriberEndReason } from './core/subscriber.js';
+export { SubscriberIndex } from './core/subscriber-index.js';
+export {
+  MERCURE_CONTEXT,
+  SUBSCRIPTIONS_TOPIC_PREFIX,
+  type SubscriptionDocument,
+  SubscriptionRegistry,
+  subscriptionTopic,
+} from './core/subscriptions.js';
+export { encodeUpdate } from './core/update-frame.js';
+export { generateUpdateId } from './core/update-id.js';
+export { createHub } from './create-hub.js';
+export type { HubContext, PublishVia } from './http/context.js';
 export { type DiscoveryOptions, discoveryLinkHeader, setDiscoveryLink } from './http/discovery.js';
 export { type ExtractedToken, extractToken, type TokenSource } from './http/token-extraction.js';
-export { HubCore } from './hub-core.js';
-export { LoopSlicer, yieldToLoop } from './loop-slicer.js';
-export { MatcherCache } from './matcher-cache.js';
 export {
   DEFAULT_HEARTBEAT_MS,
   DEFAULT_HISTORY_CACHE_BYTES,
@@ -35,24 +53,8 @@ export {
   type ResolvedHubOptions,
   resolveHubOptions,
 } from './options.js';
-export {
-  isReservedTopic,
-  type PublishLimits,
-  publishInputFromForm,
-  type ValidUpdate,
-  validatePublish,
-} from './publish-validation.js';
-export type { Selector, SelectorMode } from './selector.js';
-export { Subscriber, type SubscriberEndReason } from './subscriber.js';
-export { SubscriberIndex } from './subscriber-index.js';
-export {
-  MERCURE_CONTEXT,
-  SUBSCRIPTIONS_TOPIC_PREFIX,
-  type SubscriptionDocument,
-  SubscriptionRegistry,
-  subscriptionTopic,
-} from './subscriptions.js';
-export { VerifiedTokenCache } from './token-cache.js';
+export { MatcherCache } from './selectors/matcher-cache.js';
+export type { Selector, SelectorMode } from './selectors/selector.js';
 export type {
   Authorizer,
   Claims,
@@ -63,5 +65,3 @@ export type {
   TokenRole,
   TopicMatcher,
 } from './types.js';
-export { encodeUpdate } from './update-frame.js';
-export { generateUpdateId } from './update-id.js';

@@ -7,11 +7,11 @@ import {
 } from '../stream/options.js';
 import { createMemoryTransport } from '../transport/memory.js';
 import type { Transport } from '../transport/types.js';
-import { type AuthorizerOptions, createAuthorizer, type KeySource } from './authorizer.js';
+import { type AuthorizerOptions, createAuthorizer, type KeySource } from './auth/authorizer.js';
 import {
   DEFAULT_MAX_SELECTOR_SET_COST,
   DEFAULT_MAX_SELECTOR_COST as TOPIC_SELECTOR_MAX_COST,
-} from './topic-selector.js';
+} from './selectors/topic-selector.js';
 import type { Authorizer } from './types.js';
 
 /** Keys for verifying tokens of one role. */

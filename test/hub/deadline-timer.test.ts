@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type DeadlineEntry, DeadlineTimer } from '../../src/hub/deadline-timer.js';
+import { type DeadlineEntry, DeadlineTimer } from '../../src/hub/core/deadline-timer.js';
 import { eventually } from '../helpers/sse-client.js';
 
 function entry(deadline: number, fired: string[], name: string): DeadlineEntry {

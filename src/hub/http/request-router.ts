@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SseHubError } from '../../errors.js';
-import type { HubContext } from '../context.js';
 import type { Hub } from '../types.js';
+import type { HubContext } from './context.js';
 import { applyCors, setPreflightHeaders } from './cors.js';
 import { sendError } from './error-response.js';
 import { parseQuery } from './form-decoding.js';

@@ -2,12 +2,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SseHubError } from '../../errors.js';
 import { createEventStream } from '../../stream/adapters/node.js';
 import type { EventStream } from '../../stream/event-stream.js';
-import type { HubContext } from '../context.js';
-import { type HistoryReplay, pagedReplay, planHistory } from '../history.js';
-import { Subscriber, type SubscriberEndReason } from '../subscriber.js';
+import { type HistoryReplay, pagedReplay, planHistory } from '../core/history.js';
+import { Subscriber, type SubscriberEndReason } from '../core/subscriber.js';
+import { generateUpdateId } from '../core/update-id.js';
 import type { Claims } from '../types.js';
-import { generateUpdateId } from '../update-id.js';
 import { authenticate } from './authenticate.js';
+import type { HubContext } from './context.js';
 import { parseSubscribeParams } from './subscribe-params.js';
 
 /** When the stream must end: the token's `exp`, or the (jittered) maximum lifetime if sooner. */

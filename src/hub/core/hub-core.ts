@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
-import type { Update } from '../transport/types.js';
+import type { Update } from '../../transport/types.js';
+import type { TopicMatcher } from '../types.js';
 import type { LoopSlicer } from './loop-slicer.js';
 import type { Subscriber } from './subscriber.js';
 import { SubscriberIndex } from './subscriber-index.js';
-import type { TopicMatcher } from './types.js';
 import { encodeUpdate } from './update-frame.js';
 
 /**

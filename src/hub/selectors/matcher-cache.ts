@@ -1,11 +1,11 @@
-import { SseHubError } from '../errors.js';
+import { SseHubError } from '../../errors.js';
+import type { Claims, TopicMatcher } from '../types.js';
 import {
   type CompiledSelector,
   compileSelector,
   DEFAULT_MAX_SELECTOR_COST,
   type MatcherKind,
 } from './topic-selector.js';
-import type { Claims, TopicMatcher } from './types.js';
 
 /**
  * Compiles selectors for this hub: the hub's URL is the base of relative URL patterns and topics

@@ -1,10 +1,10 @@
-import type { EventStreamApi } from '../stream/types.js';
-import type { Update } from '../transport/types.js';
+import type { EventStreamApi } from '../../stream/types.js';
+import type { Update } from '../../transport/types.js';
+import { type Selector, selectorMatches } from '../selectors/selector.js';
+import type { Claims, TopicMatcher } from '../types.js';
 import type { DeadlineEntry } from './deadline-timer.js';
 import type { HistoryReplay } from './history.js';
 import { HistoryGapError } from './history-pages.js';
-import { type Selector, selectorMatches } from './selector.js';
-import type { Claims, TopicMatcher } from './types.js';
 
 /** Why a subscriber ended: its stream's close reason, or a hub-side cause before it had one. */
 export type SubscriberEndReason =

@@ -1,5 +1,5 @@
+import type { TopicMatcher } from '../types.js';
 import type { Subscriber } from './subscriber.js';
-import type { TopicMatcher } from './types.js';
 
 /** Every subscriber of one pattern selector, with the selector's compiled matcher. */
 export interface PatternGroup {
