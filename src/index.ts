@@ -7,8 +7,11 @@ export {
   DEFAULT_CLOCK_TOLERANCE_SEC,
   DEFAULT_MAX_TOKEN_LENGTH,
   DEFAULT_MAX_TOKEN_SELECTORS,
-} from './hub/auth/authorizer.js';
-export { type MintClaims, type MintKey, type MintSelector, mintToken } from './hub/auth/token.js';
+  type MintClaims,
+  type MintKey,
+  type MintSelector,
+  mintToken,
+} from './hub/auth/index.js';
 export {
   type Authorizer,
   type Claims,
@@ -32,7 +35,7 @@ export {
   type MatcherKind,
   matchesAny,
   WILDCARD,
-} from './hub/selectors/topic-selector.js';
+} from './hub/selectors/index.js';
 export * from './protocol/index.js';
 export * from './stream/index.js';
 export * from './transport/index.js';

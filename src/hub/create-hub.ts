@@ -1,18 +1,21 @@
 import { isSseHubError, SseHubError } from '../errors.js';
 import { hasPresence } from '../transport/capabilities.js';
 import type { FeedGap, Update } from '../transport/types.js';
-import { VerifiedTokenCache } from './auth/token-cache.js';
-import { DeadlineTimer } from './core/deadline-timer.js';
-import { HistoryPages } from './core/history-pages.js';
-import { HubCore } from './core/hub-core.js';
-import { LoopSlicer } from './core/loop-slicer.js';
-import { type ValidUpdate, validatePublish } from './core/publish-validation.js';
-import { SubscriptionRegistry } from './core/subscriptions.js';
-import { generateUpdateId } from './core/update-id.js';
-import type { HubContext, PublishVia } from './http/context.js';
-import { createRequestHandler } from './http/request-router.js';
+import { VerifiedTokenCache } from './auth/index.js';
+import {
+  DeadlineTimer,
+  generateUpdateId,
+  HistoryPages,
+  HubCore,
+  LoopSlicer,
+  SubscriptionRegistry,
+  type ValidUpdate,
+  validatePublish,
+} from './core/index.js';
+import type { HubContext, PublishVia } from './http/index.js';
+import { createRequestHandler } from './http/index.js';
 import { type HubOptions, resolveHubOptions } from './options.js';
-import { MatcherCache } from './selectors/matcher-cache.js';
+import { MatcherCache } from './selectors/index.js';
 import type { Hub, PublishInput } from './types.js';
 
 /**

@@ -1,37 +1,47 @@
-export { VerifiedTokenCache } from './auth/token-cache.js';
-export { type DeadlineEntry, DeadlineTimer } from './core/deadline-timer.js';
+// The hub's public API. The folders below (http/ → core/ → auth/ → selectors/, see
+// docs/architecture.md) each export what their neighbours need from their own index.ts.
+export { VerifiedTokenCache } from './auth/index.js';
 export {
+  type DeadlineEntry,
+  DeadlineTimer,
   EARLIEST,
+  encodeUpdate,
+  generateUpdateId,
+  type HistoryEntry,
+  HistoryGapError,
+  HistoryPages,
   type HistoryPlan,
   type HistoryReplay,
+  HubCore,
+  isReservedTopic,
+  LoopSlicer,
+  MERCURE_CONTEXT,
+  type PublishLimits,
   pagedReplay,
   planHistory,
-} from './core/history.js';
-export { type HistoryEntry, HistoryGapError, HistoryPages } from './core/history-pages.js';
-export { HubCore } from './core/hub-core.js';
-export { LoopSlicer, yieldToLoop } from './core/loop-slicer.js';
-export {
-  isReservedTopic,
-  type PublishLimits,
   publishInputFromForm,
-  type ValidUpdate,
-  validatePublish,
-} from './core/publish-validation.js';
-export { Subscriber, type SubscriberEndReason } from './core/subscriber.js';
-export { SubscriberIndex } from './core/subscriber-index.js';
-export {
-  MERCURE_CONTEXT,
   SUBSCRIPTIONS_TOPIC_PREFIX,
+  Subscriber,
+  type SubscriberEndReason,
+  SubscriberIndex,
   type SubscriptionDocument,
   SubscriptionRegistry,
   subscriptionTopic,
-} from './core/subscriptions.js';
-export { encodeUpdate } from './core/update-frame.js';
-export { generateUpdateId } from './core/update-id.js';
+  type ValidUpdate,
+  validatePublish,
+  yieldToLoop,
+} from './core/index.js';
 export { createHub } from './create-hub.js';
-export type { HubContext, PublishVia } from './http/context.js';
-export { type DiscoveryOptions, discoveryLinkHeader, setDiscoveryLink } from './http/discovery.js';
-export { type ExtractedToken, extractToken, type TokenSource } from './http/token-extraction.js';
+export {
+  type DiscoveryOptions,
+  discoveryLinkHeader,
+  type ExtractedToken,
+  extractToken,
+  type HubContext,
+  type PublishVia,
+  setDiscoveryLink,
+  type TokenSource,
+} from './http/index.js';
 export {
   DEFAULT_HEARTBEAT_MS,
   DEFAULT_HISTORY_CACHE_BYTES,
@@ -53,8 +63,7 @@ export {
   type ResolvedHubOptions,
   resolveHubOptions,
 } from './options.js';
-export { MatcherCache } from './selectors/matcher-cache.js';
-export type { Selector, SelectorMode } from './selectors/selector.js';
+export { MatcherCache, type Selector, type SelectorMode } from './selectors/index.js';
 export type {
   Authorizer,
   Claims,

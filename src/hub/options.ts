@@ -7,12 +7,12 @@ import {
 } from '../stream/options.js';
 import { createMemoryTransport } from '../transport/memory.js';
 import type { Transport } from '../transport/types.js';
-import { type AuthorizerOptions, createAuthorizer, type KeySource } from './auth/authorizer.js';
+import type { Authorizer } from './auth/index.js';
+import { type AuthorizerOptions, createAuthorizer, type KeySource } from './auth/index.js';
 import {
   DEFAULT_MAX_SELECTOR_SET_COST,
   DEFAULT_MAX_SELECTOR_COST as TOPIC_SELECTOR_MAX_COST,
-} from './selectors/topic-selector.js';
-import type { Authorizer } from './types.js';
+} from './selectors/index.js';
 
 /** Keys for verifying tokens of one role. */
 export interface JwtKeyOptions {

@@ -4,9 +4,9 @@
  */
 import { errors, type JWTPayload, type JWTVerifyOptions, jwtVerify } from 'jose';
 import { SseHubError } from '../../errors.js';
-import type { Authorizer, Claims, TokenRole } from '../types.js';
 import { claimsFromPayload } from './claims.js';
 import { type JwksOptions, type KeySource, resolveKey, type VerificationKey } from './keys.js';
+import type { Authorizer, Claims, TokenRole } from './types.js';
 
 export type { JwksOptions, KeySource } from './keys.js';
 

@@ -1,4 +1,4 @@
-import type { Claims, TokenRole } from '../types.js';
+import type { Claims, TokenRole } from './types.js';
 
 interface Entry {
   readonly claims: Claims;

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Update } from '../../transport/types.js';
-import type { TopicMatcher } from '../types.js';
+import type { TopicMatcher } from '../selectors/index.js';
 import type { LoopSlicer } from './loop-slicer.js';
 import type { Subscriber } from './subscriber.js';
 import { SubscriberIndex } from './subscriber-index.js';

@@ -1,8 +1,8 @@
 import { SseHubError } from '../../errors.js';
 import { checkRetry } from '../../protocol/encoder.js';
 import type { Update } from '../../transport/types.js';
-import type { PublishInput } from '../types.js';
 import { EARLIEST } from './history.js';
+import type { PublishInput } from './types.js';
 
 /** The limits publish validation applies (see HubOptions). */
 export interface PublishLimits {

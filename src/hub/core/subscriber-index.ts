@@ -1,4 +1,4 @@
-import type { TopicMatcher } from '../types.js';
+import type { TopicMatcher } from '../selectors/index.js';
 import type { Subscriber } from './subscriber.js';
 
 /** Every subscriber of one pattern selector, with the selector's compiled matcher. */

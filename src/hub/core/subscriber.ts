@@ -1,7 +1,8 @@
 import type { EventStreamApi } from '../../stream/types.js';
 import type { Update } from '../../transport/types.js';
-import { type Selector, selectorMatches } from '../selectors/selector.js';
-import type { Claims, TopicMatcher } from '../types.js';
+import type { Claims } from '../auth/index.js';
+import type { TopicMatcher } from '../selectors/index.js';
+import { type Selector, selectorMatches } from '../selectors/index.js';
 import type { DeadlineEntry } from './deadline-timer.js';
 import type { HistoryReplay } from './history.js';
 import { HistoryGapError } from './history-pages.js';

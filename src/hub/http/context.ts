@@ -1,11 +1,13 @@
-import type { VerifiedTokenCache } from '../auth/token-cache.js';
-import type { DeadlineTimer } from '../core/deadline-timer.js';
-import type { HistoryPages } from '../core/history-pages.js';
-import type { HubCore } from '../core/hub-core.js';
-import type { ValidUpdate } from '../core/publish-validation.js';
-import type { SubscriptionRegistry } from '../core/subscriptions.js';
+import type { VerifiedTokenCache } from '../auth/index.js';
+import type {
+  DeadlineTimer,
+  HistoryPages,
+  HubCore,
+  SubscriptionRegistry,
+  ValidUpdate,
+} from '../core/index.js';
 import type { ResolvedHubOptions } from '../options.js';
-import type { MatcherCache } from '../selectors/matcher-cache.js';
+import type { MatcherCache } from '../selectors/index.js';
 
 /** How an update reached the hub, for the publish log line. */
 export type PublishVia = 'http' | 'api';

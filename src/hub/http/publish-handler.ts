@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SseHubError } from '../../errors.js';
-import { publishInputFromForm, validatePublish } from '../core/publish-validation.js';
-import type { Claims } from '../types.js';
+import type { Claims } from '../auth/index.js';
+import { publishInputFromForm, validatePublish } from '../core/index.js';
 import { authenticate } from './authenticate.js';
 import { readFormBody } from './body.js';
 import type { HubContext } from './context.js';

@@ -2,10 +2,15 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SseHubError } from '../../errors.js';
 import { createEventStream } from '../../stream/adapters/node.js';
 import type { EventStream } from '../../stream/event-stream.js';
-import { type HistoryReplay, pagedReplay, planHistory } from '../core/history.js';
-import { Subscriber, type SubscriberEndReason } from '../core/subscriber.js';
-import { generateUpdateId } from '../core/update-id.js';
-import type { Claims } from '../types.js';
+import type { Claims } from '../auth/index.js';
+import {
+  generateUpdateId,
+  type HistoryReplay,
+  pagedReplay,
+  planHistory,
+  Subscriber,
+  type SubscriberEndReason,
+} from '../core/index.js';
 import { authenticate } from './authenticate.js';
 import type { HubContext } from './context.js';
 import { parseSubscribeParams } from './subscribe-params.js';

@@ -1,12 +1,12 @@
 import type { IncomingMessage } from 'node:http';
 import { SseHubError } from '../../errors.js';
-import { checkTopicText, hasIdControlCharacter } from '../core/publish-validation.js';
-import type { MatcherCache } from '../selectors/matcher-cache.js';
+import { checkTopicText, hasIdControlCharacter } from '../core/index.js';
+import type { MatcherCache } from '../selectors/index.js';
 import {
   compileSubscriptionSelector,
   type Selector,
   type SelectorMode,
-} from '../selectors/selector.js';
+} from '../selectors/index.js';
 
 /** Subscribe query parameters and how their values are read. */
 const SELECTOR_PARAMS: ReadonlyMap<string, SelectorMode> = new Map([

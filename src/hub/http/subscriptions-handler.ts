@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SseHubError } from '../../errors.js';
-import { EARLIEST } from '../core/history.js';
-import { MERCURE_CONTEXT, subscriptionTopic } from '../core/subscriptions.js';
+import { EARLIEST, MERCURE_CONTEXT, subscriptionTopic } from '../core/index.js';
 import { authenticate } from './authenticate.js';
 import type { HubContext } from './context.js';
 import { decodeComponent, hasMalformedEscape } from './form-decoding.js';

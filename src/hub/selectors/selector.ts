@@ -1,7 +1,7 @@
 import { isSseHubError, SseHubError } from '../../errors.js';
-import type { TopicMatcher } from '../types.js';
 import type { MatcherCache } from './matcher-cache.js';
 import type { CompiledSelector } from './topic-selector.js';
+import type { TopicMatcher } from './types.js';
 
 /**
  * How a subscriber's selector was given: draft 07 `topic=` (exact, `*` or RFC 6570 template),

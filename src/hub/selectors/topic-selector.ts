@@ -4,8 +4,8 @@
  * and every token.
  */
 import { SseHubError } from '../../errors.js';
-import type { SelectorSyntax, TopicMatcher } from '../types.js';
 import { PatternTooComplexError } from './nfa.js';
+import type { SelectorSyntax, TopicMatcher } from './types.js';
 import { compileUriTemplate } from './uri-template.js';
 import { compileUrlPattern } from './url-pattern.js';
 
