@@ -58,8 +58,6 @@ export class Subscriber implements DeadlineEntry {
    * one that several topics or selectors match, without allocating a set per update.
    */
   mark = 0;
-  deadline = Number.POSITIVE_INFINITY;
-  heapIndex = -1;
   readonly #readMatchers: readonly TopicMatcher[];
   readonly #readsAll: boolean;
   readonly #maxBufferBytes: number;

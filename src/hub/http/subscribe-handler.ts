@@ -150,10 +150,7 @@ export async function handleSubscribe(
   const replay = subscriber.start(stream, history);
   if (!subscriber.ended) {
     const deadline = deadlineOf(ctx, auth.claims);
-    if (deadline !== Number.POSITIVE_INFINITY) {
-      subscriber.deadline = deadline;
-      ctx.deadlines.add(subscriber);
-    }
+    if (deadline !== Number.POSITIVE_INFINITY) ctx.deadlines.add(subscriber, deadline);
     ctx.registry?.activate(subscriber);
   }
   await replay;
