@@ -53,11 +53,6 @@ export class Subscriber implements DeadlineEntry {
   readonly selectors: readonly Selector[];
   readonly claims: Claims | undefined;
   readonly openedAt = Date.now();
-  /**
-   * The dispatch number of the last update offered to this subscriber; lets the dispatcher skip
-   * one that several topics or selectors match, without allocating a set per update.
-   */
-  mark = 0;
   readonly #readMatchers: readonly TopicMatcher[];
   readonly #readsAll: boolean;
   readonly #maxBufferBytes: number;
