@@ -20,7 +20,7 @@ import {
   type CompiledSelector,
   compileSelector,
   type MatcherKind,
-} from '../src/hub/topic-selector.js';
+} from '../src/hub/selectors/topic-selector.js';
 
 const LENGTH = Number(process.argv[2] ?? DEFAULT_MAX_TOPIC_LENGTH);
 const S = DEFAULT_MAX_SELECTOR_COST;

@@ -7,7 +7,11 @@ export {
   DEFAULT_CLOCK_TOLERANCE_SEC,
   DEFAULT_MAX_TOKEN_LENGTH,
   DEFAULT_MAX_TOKEN_SELECTORS,
-} from './hub/authorizer.js';
+  type MintClaims,
+  type MintKey,
+  type MintSelector,
+  mintToken,
+} from './hub/auth/index.js';
 export {
   type Authorizer,
   type Claims,
@@ -26,8 +30,12 @@ export {
   type TokenRole,
   type TopicMatcher,
 } from './hub/index.js';
-export { type MintClaims, type MintKey, type MintSelector, mintToken } from './hub/token.js';
-export { compileSelector, type MatcherKind, matchesAny, WILDCARD } from './hub/topic-selector.js';
+export {
+  compileSelector,
+  type MatcherKind,
+  matchesAny,
+  WILDCARD,
+} from './hub/selectors/index.js';
 export * from './protocol/index.js';
 export * from './stream/index.js';
 export * from './transport/index.js';

@@ -232,28 +232,13 @@ export function resolveServeConfig(
   }
   if (anonymous !== undefined) hub.anonymous = anonymous;
 
-  const optional: [keyof HubOptions, Value | undefined][] = [
-    ['allowQueryToken', bool('allowQueryToken')],
-    ['corsOrigins', list('corsOrigins')],
-    ['publishOrigins', list('publishOrigins')],
-    ['path', str('path')],
-    ['publicUrl', str('publicUrl')],
-    ['subscriptions', bool('subscriptions')],
-    ['heartbeatMs', num('heartbeat')],
-    ['retryMs', num('retry')],
-    ['maxStreamLifetimeMs', num('maxStreamLifetime')],
-    ['maxQueueBytes', num('maxQueue')],
-    ['maxBodyBytes', num('maxBody')],
-    ['maxTopicsPerRequest', num('maxTopics')],
-    ['maxTopicLength', num('maxTopicLength')],
-    ['maxSelectorCost', num('maxSelectorCost')],
-    ['maxSubscriberSelectorCost', num('maxSubscriberSelectorCost')],
-    ['maxReplay', num('maxReplay')],
-    ['historyCacheBytes', num('historyCache')],
-    ['maxDispatchBacklog', num('maxDispatchBacklog')],
-  ];
+  // Every other hub setting maps onto its option as read; unset ones get the hub's own default.
   const hubRecord = hub as Record<string, unknown>;
-  for (const [key, value] of optional) if (value !== undefined) hubRecord[key] = value;
+  for (const setting of SERVE_SETTINGS) {
+    if (setting.hub === undefined || setting.hub === 'anonymous') continue;
+    const value = v[setting.key];
+    if (value !== undefined) hubRecord[setting.hub] = value;
+  }
   if (hub.path !== undefined && (!hub.path.startsWith('/') || hub.path.includes('?'))) {
     throw new SseHubError('INVALID_CONFIG', '--path must start with / and hold no query');
   }

@@ -1,16 +1,4 @@
-import {
-  DEFAULT_HEARTBEAT_MS,
-  DEFAULT_HISTORY_CACHE_BYTES,
-  DEFAULT_MAX_BODY_BYTES,
-  DEFAULT_MAX_DISPATCH_BACKLOG,
-  DEFAULT_MAX_QUEUE_BYTES,
-  DEFAULT_MAX_REPLAY,
-  DEFAULT_MAX_SELECTOR_COST,
-  DEFAULT_MAX_STREAM_LIFETIME_MS,
-  DEFAULT_MAX_SUBSCRIBER_SELECTOR_COST,
-  DEFAULT_MAX_TOPIC_LENGTH,
-  DEFAULT_MAX_TOPICS_PER_REQUEST,
-} from '../hub/options.js';
+import { HUB_DEFAULTS, type HubOptions } from '../hub/options.js';
 import {
   DEFAULT_HEADERS_TIMEOUT_MS,
   DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
@@ -23,7 +11,9 @@ import { LOG_LEVELS } from '../server/options.js';
 
 const MIB = 1024 * 1024;
 const size = (bytes: number) => (bytes % MIB === 0 ? `${bytes / MIB}mb` : `${bytes / 1024}kb`);
-const seconds = (ms: number) => (ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : `${ms / 1000}s`);
+const seconds = (ms: number) =>
+  ms === 0 ? '0' : ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : `${ms / 1000}s`;
+const onOff = (on: boolean) => (on ? 'on' : 'off');
 
 export type Kind =
   | 'port'
@@ -53,7 +43,15 @@ export interface ServeSetting {
   readonly kind: Kind;
   readonly group: 'Server' | 'Authorization' | 'Hub' | 'Limits' | 'Shutdown';
   readonly description: string;
-  /** Default as shown to humans; the value itself is applied by the server or the hub. */
+  /**
+   * The `HubOptions` key the setting sets, for the hub's settings; their default is the hub's own
+   * (`HUB_DEFAULTS`), left out of the options when unset.
+   */
+  readonly hub?: keyof HubOptions;
+  /**
+   * Default as shown to humans; the value itself is applied by the server or the hub. For a hub
+   * setting it is made from `HUB_DEFAULTS`, so `--help` cannot drift from the code.
+   */
   readonly defaultText?: string;
   /** For `integer` and `duration`: 0 is refused (a limit of nothing, or no time at all). */
   readonly positive?: boolean;
@@ -220,35 +218,39 @@ export const SERVE_SETTINGS: readonly ServeSetting[] = [
   },
   {
     key: 'anonymous',
+    hub: 'anonymous',
     flag: '--anonymous',
     negate: '--no-anonymous',
     env: ['SSEHUB_ANONYMOUS'],
     kind: 'boolean',
     group: 'Authorization',
     description: 'let subscribers without a token receive public updates',
-    defaultText: 'off; on when no key is configured',
+    defaultText: `${onOff(HUB_DEFAULTS.anonymous)}; on when no key is configured`,
   },
   {
     key: 'allowQueryToken',
+    hub: 'allowQueryToken',
     flag: '--allow-query-token',
     negate: '--no-allow-query-token',
     env: ['SSEHUB_ALLOW_QUERY_TOKEN'],
     kind: 'boolean',
     group: 'Authorization',
     description: 'accept a token in the ?authorization= query parameter (discouraged)',
-    defaultText: 'off',
+    defaultText: onOff(HUB_DEFAULTS.allowQueryToken),
   },
   {
     key: 'corsOrigins',
+    hub: 'corsOrigins',
     flag: '--cors-origins <list>',
     env: ['SSEHUB_CORS_ORIGINS'],
     kind: 'list',
     group: 'Authorization',
     description: 'origins allowed by CORS, comma- or space-separated; * allows any (no cookies)',
-    defaultText: 'none',
+    defaultText: HUB_DEFAULTS.corsOrigins.join(',') || 'none',
   },
   {
     key: 'publishOrigins',
+    hub: 'publishOrigins',
     flag: '--publish-origins <list>',
     env: ['SSEHUB_PUBLISH_ORIGINS'],
     kind: 'list',
@@ -258,15 +260,17 @@ export const SERVE_SETTINGS: readonly ServeSetting[] = [
   },
   {
     key: 'path',
+    hub: 'path',
     flag: '--path <path>',
     env: ['SSEHUB_PATH'],
     kind: 'string',
     group: 'Hub',
     description: 'base path of the hub',
-    defaultText: '/.well-known/mercure',
+    defaultText: HUB_DEFAULTS.path,
   },
   {
     key: 'publicUrl',
+    hub: 'publicUrl',
     flag: '--public-url <url>',
     env: ['SSEHUB_PUBLIC_URL'],
     kind: 'string',
@@ -277,80 +281,89 @@ export const SERVE_SETTINGS: readonly ServeSetting[] = [
   },
   {
     key: 'subscriptions',
+    hub: 'subscriptions',
     flag: '--subscriptions',
     negate: '--no-subscriptions',
     env: ['SSEHUB_SUBSCRIPTIONS'],
     kind: 'boolean',
     group: 'Hub',
     description: 'publish subscription events and serve the subscriptions API',
-    defaultText: 'off',
+    defaultText: onOff(HUB_DEFAULTS.subscriptions),
   },
   {
     key: 'heartbeat',
+    hub: 'heartbeatMs',
     flag: '--heartbeat <duration>',
     env: ['SSEHUB_HEARTBEAT'],
     kind: 'duration',
     group: 'Hub',
     description: 'interval of keep-alive comments on idle streams; 0 turns them off',
-    defaultText: seconds(DEFAULT_HEARTBEAT_MS),
+    defaultText: seconds(HUB_DEFAULTS.heartbeatMs),
   },
   {
     key: 'retry',
+    hub: 'retryMs',
     flag: '--retry <duration>',
     env: ['SSEHUB_RETRY'],
     kind: 'duration',
     group: 'Hub',
     description: 'reconnection delay (retry:) sent to new subscribers; 0 sends none',
-    defaultText: '0 (browsers then wait about 3s)',
+    defaultText: `${seconds(HUB_DEFAULTS.retryMs)} (browsers then wait about 3s)`,
   },
   {
     key: 'maxStreamLifetime',
+    hub: 'maxStreamLifetimeMs',
     flag: '--max-stream-lifetime <duration>',
     env: ['SSEHUB_MAX_STREAM_LIFETIME'],
     kind: 'duration',
     group: 'Limits',
     description: 'end each stream after this long (clients resume); 0 means never',
-    defaultText: seconds(DEFAULT_MAX_STREAM_LIFETIME_MS),
+    defaultText: seconds(HUB_DEFAULTS.maxStreamLifetimeMs),
   },
   {
     key: 'maxQueue',
+    hub: 'maxQueueBytes',
     flag: '--max-queue <size>',
     env: ['SSEHUB_MAX_QUEUE'],
     kind: 'bytes',
     group: 'Limits',
     description: 'bytes that may wait for one slow subscriber before it is cut off',
-    defaultText: size(DEFAULT_MAX_QUEUE_BYTES),
+    defaultText: size(HUB_DEFAULTS.maxQueueBytes),
   },
   {
     key: 'maxBody',
+    hub: 'maxBodyBytes',
     flag: '--max-body <size>',
     env: ['SSEHUB_MAX_BODY'],
     kind: 'bytes',
     group: 'Limits',
     description: 'largest accepted publish body',
-    defaultText: size(DEFAULT_MAX_BODY_BYTES),
+    defaultText: size(HUB_DEFAULTS.maxBodyBytes),
   },
   {
     key: 'maxTopics',
+    hub: 'maxTopicsPerRequest',
     flag: '--max-topics <number>',
     env: ['SSEHUB_MAX_TOPICS'],
     kind: 'integer',
     group: 'Limits',
     description: 'most topics in one update or subscription',
-    defaultText: String(DEFAULT_MAX_TOPICS_PER_REQUEST),
+    defaultText: String(HUB_DEFAULTS.maxTopicsPerRequest),
   },
   {
     key: 'maxTopicLength',
+    hub: 'maxTopicLength',
     flag: '--max-topic-length <number>',
     env: ['SSEHUB_MAX_TOPIC_LENGTH'],
     kind: 'integer',
     positive: true,
     group: 'Limits',
     description: 'longest topic, topic selector or update id, in characters',
-    defaultText: String(DEFAULT_MAX_TOPIC_LENGTH),
+    defaultText: String(HUB_DEFAULTS.maxTopicLength),
   },
   {
     key: 'maxSelectorCost',
+    hub: 'maxSelectorCost',
     flag: '--max-selector-cost <number>',
     env: ['SSEHUB_MAX_SELECTOR_COST'],
     kind: 'integer',
@@ -358,45 +371,49 @@ export const SERVE_SETTINGS: readonly ServeSetting[] = [
     group: 'Limits',
     description:
       'most one compiled template or URL pattern may cost (automaton states + edges), in a subscription or a token',
-    defaultText: String(DEFAULT_MAX_SELECTOR_COST),
+    defaultText: String(HUB_DEFAULTS.maxSelectorCost),
   },
   {
     key: 'maxSubscriberSelectorCost',
+    hub: 'maxSubscriberSelectorCost',
     flag: '--max-subscriber-selector-cost <number>',
     env: ['SSEHUB_MAX_SUBSCRIBER_SELECTOR_COST'],
     kind: 'integer',
     positive: true,
     group: 'Limits',
     description: 'most the pattern selectors of one subscription may cost together',
-    defaultText: String(DEFAULT_MAX_SUBSCRIBER_SELECTOR_COST),
+    defaultText: String(HUB_DEFAULTS.maxSubscriberSelectorCost),
   },
   {
     key: 'maxReplay',
+    hub: 'maxReplay',
     flag: '--max-replay <number>',
     env: ['SSEHUB_MAX_REPLAY'],
     kind: 'integer',
     group: 'Limits',
     description: 'most updates replayed to one resuming subscriber',
-    defaultText: String(DEFAULT_MAX_REPLAY),
+    defaultText: String(HUB_DEFAULTS.maxReplay),
   },
   {
     key: 'maxDispatchBacklog',
+    hub: 'maxDispatchBacklog',
     flag: '--max-dispatch-backlog <number>',
     env: ['SSEHUB_MAX_DISPATCH_BACKLOG'],
     kind: 'integer',
     positive: true,
     group: 'Limits',
     description: 'updates that may wait for fan-out before publishes are refused with 503',
-    defaultText: String(DEFAULT_MAX_DISPATCH_BACKLOG),
+    defaultText: String(HUB_DEFAULTS.maxDispatchBacklog),
   },
   {
     key: 'historyCache',
+    hub: 'historyCacheBytes',
     flag: '--history-cache <size>',
     env: ['SSEHUB_HISTORY_CACHE'],
     kind: 'bytes',
     group: 'Limits',
     description: 'history pages kept in memory for concurrent replays to share (0 = off)',
-    defaultText: size(DEFAULT_HISTORY_CACHE_BYTES),
+    defaultText: size(HUB_DEFAULTS.historyCacheBytes),
   },
   {
     key: 'maxConnections',

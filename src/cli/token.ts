@@ -5,7 +5,7 @@ import {
   type MintClaims,
   type MintKey,
   mintToken,
-} from '../hub/token.js';
+} from '../hub/auth/index.js';
 import { CliExit, type CliIo } from './io.js';
 import { parseDuration } from './units.js';
 

@@ -1,19 +1,22 @@
 import { isSseHubError, SseHubError } from '../errors.js';
 import { hasPresence } from '../transport/capabilities.js';
 import type { FeedGap, Update } from '../transport/types.js';
-import type { HubContext, PublishVia } from './context.js';
-import { DeadlineTimer } from './deadline-timer.js';
-import { HistoryPages } from './history-pages.js';
-import { createRequestHandler } from './http/request-router.js';
-import { HubCore } from './hub-core.js';
-import { LoopSlicer } from './loop-slicer.js';
-import { MatcherCache } from './matcher-cache.js';
+import { VerifiedTokenCache } from './auth/index.js';
+import {
+  DeadlineTimer,
+  generateUpdateId,
+  HistoryPages,
+  HubCore,
+  LoopSlicer,
+  SubscriptionRegistry,
+  type ValidUpdate,
+  validatePublish,
+} from './core/index.js';
+import type { HubContext, PublishVia } from './http/index.js';
+import { createRequestHandler } from './http/index.js';
 import { type HubOptions, resolveHubOptions } from './options.js';
-import { type ValidUpdate, validatePublish } from './publish-validation.js';
-import { SubscriptionRegistry } from './subscriptions.js';
-import { VerifiedTokenCache } from './token-cache.js';
+import { MatcherCache } from './selectors/index.js';
 import type { Hub, PublishInput } from './types.js';
-import { generateUpdateId } from './update-id.js';
 
 /**
  * Creates a Mercure hub: the pub/sub core over `options.transport` (in memory by default) and its

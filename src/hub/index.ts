@@ -1,19 +1,47 @@
-export type { HubContext, PublishVia } from './context.js';
-export { createHub } from './create-hub.js';
-export { type DeadlineEntry, DeadlineTimer } from './deadline-timer.js';
+// The hub's public API. The folders below (http/ → core/ → auth/ → selectors/, see
+// docs/architecture.md) each export what their neighbours need from their own index.ts.
+export { VerifiedTokenCache } from './auth/index.js';
 export {
+  type DeadlineEntry,
+  DeadlineTimer,
   EARLIEST,
+  encodeUpdate,
+  generateUpdateId,
+  type HistoryEntry,
+  HistoryGapError,
+  HistoryPages,
   type HistoryPlan,
   type HistoryReplay,
+  HubCore,
+  isReservedTopic,
+  LoopSlicer,
+  MERCURE_CONTEXT,
+  type PublishLimits,
   pagedReplay,
   planHistory,
-} from './history.js';
-export { type HistoryEntry, HistoryGapError, HistoryPages } from './history-pages.js';
-export { type DiscoveryOptions, discoveryLinkHeader, setDiscoveryLink } from './http/discovery.js';
-export { type ExtractedToken, extractToken, type TokenSource } from './http/token-extraction.js';
-export { HubCore } from './hub-core.js';
-export { LoopSlicer, yieldToLoop } from './loop-slicer.js';
-export { MatcherCache } from './matcher-cache.js';
+  publishInputFromForm,
+  SUBSCRIPTIONS_TOPIC_PREFIX,
+  Subscriber,
+  type SubscriberEndReason,
+  SubscriberIndex,
+  type SubscriptionDocument,
+  SubscriptionRegistry,
+  subscriptionTopic,
+  type ValidUpdate,
+  validatePublish,
+  yieldToLoop,
+} from './core/index.js';
+export { createHub } from './create-hub.js';
+export {
+  type DiscoveryOptions,
+  discoveryLinkHeader,
+  type ExtractedToken,
+  extractToken,
+  type HubContext,
+  type PublishVia,
+  setDiscoveryLink,
+  type TokenSource,
+} from './http/index.js';
 export {
   DEFAULT_HEARTBEAT_MS,
   DEFAULT_HISTORY_CACHE_BYTES,
@@ -35,24 +63,7 @@ export {
   type ResolvedHubOptions,
   resolveHubOptions,
 } from './options.js';
-export {
-  isReservedTopic,
-  type PublishLimits,
-  publishInputFromForm,
-  type ValidUpdate,
-  validatePublish,
-} from './publish-validation.js';
-export type { Selector, SelectorMode } from './selector.js';
-export { Subscriber, type SubscriberEndReason } from './subscriber.js';
-export { SubscriberIndex } from './subscriber-index.js';
-export {
-  MERCURE_CONTEXT,
-  SUBSCRIPTIONS_TOPIC_PREFIX,
-  type SubscriptionDocument,
-  SubscriptionRegistry,
-  subscriptionTopic,
-} from './subscriptions.js';
-export { VerifiedTokenCache } from './token-cache.js';
+export { MatcherCache, type Selector, type SelectorMode } from './selectors/index.js';
 export type {
   Authorizer,
   Claims,
@@ -63,5 +74,3 @@ export type {
   TokenRole,
   TopicMatcher,
 } from './types.js';
-export { encodeUpdate } from './update-frame.js';
-export { generateUpdateId } from './update-id.js';

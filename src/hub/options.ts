@@ -7,12 +7,12 @@ import {
 } from '../stream/options.js';
 import { createMemoryTransport } from '../transport/memory.js';
 import type { Transport } from '../transport/types.js';
-import { type AuthorizerOptions, createAuthorizer, type KeySource } from './authorizer.js';
+import type { Authorizer } from './auth/index.js';
+import { type AuthorizerOptions, createAuthorizer, type KeySource } from './auth/index.js';
 import {
   DEFAULT_MAX_SELECTOR_SET_COST,
   DEFAULT_MAX_SELECTOR_COST as TOPIC_SELECTOR_MAX_COST,
-} from './topic-selector.js';
-import type { Authorizer } from './types.js';
+} from './selectors/index.js';
 
 /** Keys for verifying tokens of one role. */
 export interface JwtKeyOptions {
@@ -128,36 +128,20 @@ export interface HubOptions {
   logger?: Logger;
 }
 
-/** `HubOptions` with every default filled in; what the hub's modules read. */
-export interface ResolvedHubOptions {
-  transport: Transport;
-  authorizer: Authorizer;
-  anonymous: boolean;
-  allowQueryToken: boolean;
+/** Options that resolve into another one: the keys become `authorizer`. */
+type KeyOptions = 'jwt' | 'publisherJwt' | 'subscriberJwt';
+
+/**
+ * `HubOptions` with every default filled in; what the hub's modules read. Derived from
+ * `HubOptions`, so an option added there is required here (and in `resolveHubOptions`) at once;
+ * only the origin lists change type (frozen).
+ */
+export type ResolvedHubOptions = Required<
+  Omit<HubOptions, KeyOptions | 'corsOrigins' | 'publishOrigins'>
+> & {
   corsOrigins: readonly string[];
   publishOrigins: readonly string[];
-  path: string;
-  publicUrl: string;
-  subscriptions: boolean;
-  heartbeatMs: number;
-  maxStreamLifetimeMs: number;
-  lifetimeJitter: number;
-  maxQueueBytes: number;
-  maxBodyBytes: number;
-  maxTopicsPerRequest: number;
-  maxTopicLength: number;
-  maxSelectorCost: number;
-  maxSubscriberSelectorCost: number;
-  maxReplay: number;
-  replayPageSize: number;
-  historyCacheBytes: number;
-  loopSliceMs: number;
-  maxDispatchBacklog: number;
-  retryMs: number;
-  tokenCacheSize: number;
-  tokenCacheTtlMs: number;
-  logger: Logger;
-}
+};
 
 /** The well-known path of every Mercure hub (RFC 8615). */
 export const DEFAULT_HUB_PATH = '/.well-known/mercure';
@@ -242,6 +226,39 @@ export const DEFAULT_TOKEN_CACHE_SIZE = 1000;
  */
 export const DEFAULT_TOKEN_CACHE_TTL_MS = 60_000;
 
+/** Options whose default depends on other options, or is an object made for each hub. */
+type DerivedDefault = 'transport' | 'authorizer' | 'publicUrl' | 'publishOrigins' | 'logger';
+
+/**
+ * The default of every option that has a fixed one: what `resolveHubOptions` fills in and what
+ * the CLI's settings table (`--help`, docs/server.md) shows. Typed from `ResolvedHubOptions`, so
+ * an option cannot go without one.
+ */
+export const HUB_DEFAULTS: Readonly<Omit<ResolvedHubOptions, DerivedDefault>> = Object.freeze({
+  anonymous: false,
+  allowQueryToken: false,
+  corsOrigins: Object.freeze([]),
+  path: DEFAULT_HUB_PATH,
+  subscriptions: false,
+  heartbeatMs: DEFAULT_HEARTBEAT_MS,
+  maxStreamLifetimeMs: DEFAULT_MAX_STREAM_LIFETIME_MS,
+  lifetimeJitter: DEFAULT_LIFETIME_JITTER,
+  maxQueueBytes: DEFAULT_MAX_QUEUE_BYTES,
+  maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
+  maxTopicsPerRequest: DEFAULT_MAX_TOPICS_PER_REQUEST,
+  maxTopicLength: DEFAULT_MAX_TOPIC_LENGTH,
+  maxSelectorCost: DEFAULT_MAX_SELECTOR_COST,
+  maxSubscriberSelectorCost: DEFAULT_MAX_SUBSCRIBER_SELECTOR_COST,
+  maxReplay: DEFAULT_MAX_REPLAY,
+  replayPageSize: DEFAULT_REPLAY_PAGE_SIZE,
+  historyCacheBytes: DEFAULT_HISTORY_CACHE_BYTES,
+  loopSliceMs: DEFAULT_LOOP_SLICE_MS,
+  maxDispatchBacklog: DEFAULT_MAX_DISPATCH_BACKLOG,
+  retryMs: 0,
+  tokenCacheSize: DEFAULT_TOKEN_CACHE_SIZE,
+  tokenCacheTtlMs: DEFAULT_TOKEN_CACHE_TTL_MS,
+});
+
 function invalid(detail: string): SseHubError {
   return new SseHubError('INVALID_OPTION', detail);
 }
@@ -305,7 +322,7 @@ function publicUrl(value: unknown, path: string): string {
 }
 
 function hubPath(value: unknown): string {
-  if (value === undefined) return DEFAULT_HUB_PATH;
+  if (value === undefined) return HUB_DEFAULTS.path;
   if (
     typeof value !== 'string' ||
     !value.startsWith('/') ||
@@ -361,27 +378,27 @@ function authorizer(
  */
 export function resolveHubOptions(options: HubOptions = {}): ResolvedHubOptions {
   if (options === null || typeof options !== 'object') throw invalid('options must be an object');
-  const lifetimeJitter = options.lifetimeJitter ?? DEFAULT_LIFETIME_JITTER;
+  const lifetimeJitter = options.lifetimeJitter ?? HUB_DEFAULTS.lifetimeJitter;
   if (typeof lifetimeJitter !== 'number' || !(lifetimeJitter >= 0 && lifetimeJitter < 1)) {
     throw invalid('lifetimeJitter must be a number from 0 (inclusive) to 1 (exclusive)');
   }
-  const heartbeatMs = integer('heartbeatMs', options.heartbeatMs, DEFAULT_HEARTBEAT_MS, 0);
+  const heartbeatMs = integer('heartbeatMs', options.heartbeatMs, HUB_DEFAULTS.heartbeatMs, 0);
   if (heartbeatMs !== 0 && (heartbeatMs < MIN_HEARTBEAT_MS || heartbeatMs > MAX_HEARTBEAT_MS)) {
     throw invalid(`heartbeatMs must be 0 or from ${MIN_HEARTBEAT_MS} to ${MAX_HEARTBEAT_MS}`);
   }
   const path = hubPath(options.path);
   const hubUrl = publicUrl(options.publicUrl, path);
-  const corsOrigins = origins('corsOrigins', options.corsOrigins, Object.freeze([]));
+  const corsOrigins = origins('corsOrigins', options.corsOrigins, HUB_DEFAULTS.corsOrigins);
   const maxSelectorCost = integer(
     'maxSelectorCost',
     options.maxSelectorCost,
-    DEFAULT_MAX_SELECTOR_COST,
+    HUB_DEFAULTS.maxSelectorCost,
     1,
   );
   const maxSubscriberSelectorCost = integer(
     'maxSubscriberSelectorCost',
     options.maxSubscriberSelectorCost,
-    DEFAULT_MAX_SUBSCRIBER_SELECTOR_COST,
+    HUB_DEFAULTS.maxSubscriberSelectorCost,
     1,
   );
   if (options.transport !== undefined && typeof options.transport?.publish !== 'function') {
@@ -389,53 +406,68 @@ export function resolveHubOptions(options: HubOptions = {}): ResolvedHubOptions 
   }
   const resolved: Omit<ResolvedHubOptions, 'transport'> = {
     authorizer: authorizer(options, hubUrl, maxSelectorCost, maxSubscriberSelectorCost),
-    anonymous: flag('anonymous', options.anonymous, false),
-    allowQueryToken: flag('allowQueryToken', options.allowQueryToken, false),
+    anonymous: flag('anonymous', options.anonymous, HUB_DEFAULTS.anonymous),
+    allowQueryToken: flag('allowQueryToken', options.allowQueryToken, HUB_DEFAULTS.allowQueryToken),
     corsOrigins,
     publishOrigins: publishOrigins(options.publishOrigins, corsOrigins),
     path,
     publicUrl: hubUrl,
-    subscriptions: flag('subscriptions', options.subscriptions, false),
+    subscriptions: flag('subscriptions', options.subscriptions, HUB_DEFAULTS.subscriptions),
     heartbeatMs,
     maxStreamLifetimeMs: integer(
       'maxStreamLifetimeMs',
       options.maxStreamLifetimeMs,
-      DEFAULT_MAX_STREAM_LIFETIME_MS,
+      HUB_DEFAULTS.maxStreamLifetimeMs,
       0,
     ),
     lifetimeJitter,
-    maxQueueBytes: integer('maxQueueBytes', options.maxQueueBytes, DEFAULT_MAX_QUEUE_BYTES, 1),
-    maxBodyBytes: integer('maxBodyBytes', options.maxBodyBytes, DEFAULT_MAX_BODY_BYTES, 1),
+    maxQueueBytes: integer('maxQueueBytes', options.maxQueueBytes, HUB_DEFAULTS.maxQueueBytes, 1),
+    maxBodyBytes: integer('maxBodyBytes', options.maxBodyBytes, HUB_DEFAULTS.maxBodyBytes, 1),
     maxTopicsPerRequest: integer(
       'maxTopicsPerRequest',
       options.maxTopicsPerRequest,
-      DEFAULT_MAX_TOPICS_PER_REQUEST,
+      HUB_DEFAULTS.maxTopicsPerRequest,
       1,
     ),
-    maxTopicLength: integer('maxTopicLength', options.maxTopicLength, DEFAULT_MAX_TOPIC_LENGTH, 1),
+    maxTopicLength: integer(
+      'maxTopicLength',
+      options.maxTopicLength,
+      HUB_DEFAULTS.maxTopicLength,
+      1,
+    ),
     maxSelectorCost,
     maxSubscriberSelectorCost,
-    maxReplay: integer('maxReplay', options.maxReplay, DEFAULT_MAX_REPLAY, 0),
-    replayPageSize: integer('replayPageSize', options.replayPageSize, DEFAULT_REPLAY_PAGE_SIZE, 1),
+    maxReplay: integer('maxReplay', options.maxReplay, HUB_DEFAULTS.maxReplay, 0),
+    replayPageSize: integer(
+      'replayPageSize',
+      options.replayPageSize,
+      HUB_DEFAULTS.replayPageSize,
+      1,
+    ),
     historyCacheBytes: integer(
       'historyCacheBytes',
       options.historyCacheBytes,
-      DEFAULT_HISTORY_CACHE_BYTES,
+      HUB_DEFAULTS.historyCacheBytes,
       0,
     ),
-    loopSliceMs: integer('loopSliceMs', options.loopSliceMs, DEFAULT_LOOP_SLICE_MS, 0),
+    loopSliceMs: integer('loopSliceMs', options.loopSliceMs, HUB_DEFAULTS.loopSliceMs, 0),
     maxDispatchBacklog: integer(
       'maxDispatchBacklog',
       options.maxDispatchBacklog,
-      DEFAULT_MAX_DISPATCH_BACKLOG,
+      HUB_DEFAULTS.maxDispatchBacklog,
       1,
     ),
-    retryMs: integer('retryMs', options.retryMs, 0, 0),
-    tokenCacheSize: integer('tokenCacheSize', options.tokenCacheSize, DEFAULT_TOKEN_CACHE_SIZE, 0),
+    retryMs: integer('retryMs', options.retryMs, HUB_DEFAULTS.retryMs, 0),
+    tokenCacheSize: integer(
+      'tokenCacheSize',
+      options.tokenCacheSize,
+      HUB_DEFAULTS.tokenCacheSize,
+      0,
+    ),
     tokenCacheTtlMs: integer(
       'tokenCacheTtlMs',
       options.tokenCacheTtlMs,
-      DEFAULT_TOKEN_CACHE_TTL_MS,
+      HUB_DEFAULTS.tokenCacheTtlMs,
       0,
     ),
     logger: options.logger ?? pino({ name: 'ssehub', level: 'info' }),

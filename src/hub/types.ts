@@ -1,54 +1,9 @@
-/** What a verified token allows, whichever draft's claim shape it used. */
-export interface Claims {
-  /** Topic selectors the bearer may publish to; undefined = may not publish. */
-  publish?: string[];
-  /** Topic selectors the bearer may subscribe to (and receive private updates of). */
-  subscribe?: string[];
-  /** Arbitrary data attached to the subscriber (shown in subscription events). */
-  payload?: unknown;
-  /** Expiry, seconds since the epoch. */
-  exp?: number;
-  /**
-   * `publish` compiled with each selector's own syntax. Draft-08 tokens mix exact and URL-pattern
-   * matchers, which the strings alone cannot say; when present, authorize with these.
-   */
-  publishMatchers?: TopicMatcher[];
-  /** `subscribe` compiled with each selector's own syntax; when present, authorize with these. */
-  subscribeMatchers?: TopicMatcher[];
-}
+import type { PublishInput } from './core/index.js';
 
-export type TokenRole = 'publisher' | 'subscriber';
-
-/**
- * Verifies a JWT and says what it allows. The hub never parses tokens itself. Rejects with an
- * SseHubError: INVALID_TOKEN, TOKEN_EXPIRED (401).
- */
-export interface Authorizer {
-  verify(token: string, role: TokenRole): Promise<Claims>;
-}
-
-/** A compiled topic selector. */
-export interface TopicMatcher {
-  /** The selector as given. */
-  readonly source: string;
-  /** True for `*`, templates and URL patterns: these must be scanned, not looked up. */
-  readonly isPattern: boolean;
-  matches(topic: string): boolean;
-}
-
-/** How a selector string is read: draft 07 `topic=` (exact, `*` or RFC 6570 template) or a WHATWG URL pattern. */
-export type SelectorSyntax = 'template' | 'urlpattern';
-
-/** What a publisher sends; the hub validates it and assigns an id when there is none. */
-export interface PublishInput {
-  /** Canonical topic first, then alternates. */
-  topics: string[];
-  data?: string;
-  private?: boolean;
-  id?: string;
-  type?: string;
-  retry?: number;
-}
+// The public hub types. Those a folder owns are declared there and re-exported here.
+export type { Authorizer, Claims, TokenRole } from './auth/index.js';
+export type { PublishInput } from './core/index.js';
+export type { SelectorSyntax, TopicMatcher } from './selectors/index.js';
 
 /**
  * A running hub: the pub/sub core plus its Mercure HTTP surface. Created by `createHub(options)`

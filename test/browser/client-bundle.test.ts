@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { mintToken } from '../../src/hub/token.js';
+import { mintToken } from '../../src/hub/auth/token.js';
 import { createSqliteTransport } from '../../src/transport/sqlite.js';
 import { launchChromium } from '../helpers/chromium.js';
 import { cliEnv, startServe } from '../helpers/cli-process.js';

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { mintToken } from '../../src/hub/token.js';
+import { mintToken } from '../../src/hub/auth/token.js';
 import { launchChromium } from '../helpers/chromium.js';
 import { cliEnv, startServe } from '../helpers/cli-process.js';
 

@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { resolveServeConfig } from '../../src/cli/config.js';
-import { SERVE_SETTINGS } from '../../src/cli/serve-settings.js';
-import { parseBytes, parseDuration, parseList } from '../../src/cli/units.js';
+import { SERVE_SETTINGS, type ServeSetting } from '../../src/cli/serve-settings.js';
+import { parseBoolean, parseBytes, parseDuration, parseList } from '../../src/cli/units.js';
 import { isSseHubError } from '../../src/errors.js';
+import { HUB_DEFAULTS, resolveHubOptions } from '../../src/hub/options.js';
+import { createMemoryTransport } from '../../src/transport/memory.js';
+import { silentLogger } from '../helpers/hub-server.js';
 
 const secret = () => 'generated-secret';
 
@@ -302,6 +305,57 @@ describe('resolveServeConfig', () => {
       const camel = long?.slice(2).replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
       assert.equal(camel, s.key);
     }
+  });
+});
+
+describe('the hub settings of the table', () => {
+  /** The value a setting's default text stands for, read as the CLI reads that setting. */
+  function shownDefault(setting: ServeSetting): unknown {
+    const text = setting.defaultText!.split(/[;(]/)[0]!.trim();
+    switch (setting.kind) {
+      case 'boolean':
+        return parseBoolean(text, setting.key);
+      case 'duration':
+        return parseDuration(text, setting.key);
+      case 'bytes':
+        return parseBytes(text, setting.key);
+      case 'integer':
+        return Number(text);
+      case 'list':
+        return text === 'none' ? [] : parseList(text);
+      default:
+        return text;
+    }
+  }
+
+  it("show the hub's own defaults (HUB_DEFAULTS, as resolveHubOptions applies them)", async () => {
+    const transport = createMemoryTransport();
+    const resolved = resolveHubOptions({ transport, logger: silentLogger() });
+    const hubSettings = SERVE_SETTINGS.filter((s) => s.hub !== undefined && s.hub in HUB_DEFAULTS);
+    assert.ok(hubSettings.length >= 17, `only ${hubSettings.length} hub settings with a default`);
+    for (const setting of hubSettings) {
+      const key = setting.hub as keyof typeof HUB_DEFAULTS;
+      assert.deepEqual(resolved[key], HUB_DEFAULTS[key], `resolveHubOptions applies ${key}`);
+      assert.deepEqual(
+        shownDefault(setting),
+        HUB_DEFAULTS[key],
+        `default shown for ${setting.flag}`,
+      );
+    }
+    await transport.close();
+  });
+
+  it('each set exactly their hub option', () => {
+    const config = resolveServeConfig(
+      { jwtKey: 'k', path: '/hub', maxTopics: '7', historyCache: '1mb', subscriptions: true },
+      {},
+    );
+    assert.equal(config.server.hub.path, '/hub');
+    assert.equal(config.server.hub.maxTopicsPerRequest, 7);
+    assert.equal(config.server.hub.historyCacheBytes, 1024 * 1024);
+    assert.equal(config.server.hub.subscriptions, true);
+    const keys = new Set(SERVE_SETTINGS.map((s) => s.hub).filter((k) => k !== undefined));
+    assert.equal(keys.size, SERVE_SETTINGS.filter((s) => s.hub !== undefined).length);
   });
 });
 

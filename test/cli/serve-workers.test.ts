@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { mintToken } from '../../src/hub/token.js';
+import { mintToken } from '../../src/hub/auth/token.js';
 import { CliProcess, cliEnv, startServe } from '../helpers/cli-process.js';
 import { openSse, type SseConnection } from '../helpers/sse-client.js';
 import { subscribersOnBothWorkers } from '../helpers/workers.js';

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, it } from 'node:test';
-import { mintToken } from '../../src/hub/token.js';
+import { mintToken } from '../../src/hub/auth/token.js';
 import { cliEnv, type ServeProcess, startServe } from '../helpers/cli-process.js';
 import { publishOk } from '../helpers/hub-server.js';
 import { openSse, type SseConnection } from '../helpers/sse-client.js';

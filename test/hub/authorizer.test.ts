@@ -5,8 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { base64url, decodeJwt, decodeProtectedHeader, exportJWK, SignJWT } from 'jose';
 import { type ErrorCode, isSseHubError, type SseHubError } from '../../src/errors.js';
-import { createAuthorizer, DEFAULT_MAX_TOKEN_LENGTH } from '../../src/hub/authorizer.js';
-import { mintToken } from '../../src/hub/token.js';
+import { createAuthorizer, DEFAULT_MAX_TOKEN_LENGTH } from '../../src/hub/auth/authorizer.js';
+import { mintToken } from '../../src/hub/auth/token.js';
 import type { Claims } from '../../src/hub/types.js';
 
 const SECRET = 'a-test-secret-of-at-least-thirty-two-bytes!';

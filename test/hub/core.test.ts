@@ -1,14 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { HistoryReplay } from '../../src/hub/history.js';
-import type { HistoryEntry } from '../../src/hub/history-pages.js';
-import { HubCore } from '../../src/hub/hub-core.js';
-import { LoopSlicer } from '../../src/hub/loop-slicer.js';
-import { MatcherCache } from '../../src/hub/matcher-cache.js';
-import { compileSubscriptionSelector, type SelectorMode } from '../../src/hub/selector.js';
-import { Subscriber } from '../../src/hub/subscriber.js';
+import type { HistoryReplay } from '../../src/hub/core/history.js';
+import type { HistoryEntry } from '../../src/hub/core/history-pages.js';
+import { HubCore } from '../../src/hub/core/hub-core.js';
+import { LoopSlicer } from '../../src/hub/core/loop-slicer.js';
+import { Subscriber } from '../../src/hub/core/subscriber.js';
+import { encodeUpdate } from '../../src/hub/core/update-frame.js';
+import { MatcherCache } from '../../src/hub/selectors/matcher-cache.js';
+import {
+  compileSubscriptionSelector,
+  type SelectorMode,
+} from '../../src/hub/selectors/selector.js';
 import type { TopicMatcher } from '../../src/hub/types.js';
-import { encodeUpdate } from '../../src/hub/update-frame.js';
 import type { CloseReason, EventStreamApi } from '../../src/stream/types.js';
 import type { Update } from '../../src/transport/types.js';
 import { silentLogger } from '../helpers/hub-server.js';

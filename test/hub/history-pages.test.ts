@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { EARLIEST, planHistory } from '../../src/hub/history.js';
-import { type HistoryEntry, HistoryGapError, HistoryPages } from '../../src/hub/history-pages.js';
-import { LoopSlicer } from '../../src/hub/loop-slicer.js';
+import { EARLIEST, planHistory } from '../../src/hub/core/history.js';
+import {
+  type HistoryEntry,
+  HistoryGapError,
+  HistoryPages,
+} from '../../src/hub/core/history-pages.js';
+import { LoopSlicer } from '../../src/hub/core/loop-slicer.js';
 import { createMemoryTransport } from '../../src/transport/memory.js';
 import type { Transport, Update } from '../../src/transport/types.js';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { type MintSelector, mintToken } from '../../src/hub/token.js';
+import { type MintSelector, mintToken } from '../../src/hub/auth/token.js';
 import {
   mintTestToken,
   publishOk,

@@ -6,6 +6,10 @@ import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { isSseHubError } from '../../src/errors.js';
 import {
+  DEFAULT_MAX_SELECTOR_COST,
+  DEFAULT_MAX_SUBSCRIBER_SELECTOR_COST,
+} from '../../src/hub/options.js';
+import {
   ANY,
   char,
   charSet,
@@ -15,18 +19,14 @@ import {
   type Node,
   PatternTooComplexError,
   rep,
-} from '../../src/hub/nfa.js';
-import {
-  DEFAULT_MAX_SELECTOR_COST,
-  DEFAULT_MAX_SUBSCRIBER_SELECTOR_COST,
-} from '../../src/hub/options.js';
-import { parseRegexSubset } from '../../src/hub/regex-subset.js';
+} from '../../src/hub/selectors/nfa.js';
+import { parseRegexSubset } from '../../src/hub/selectors/regex-subset.js';
 import {
   compileSelector,
   type MatcherKind,
   SELECTOR_CACHE_MAX_COST,
   selectorCacheStats,
-} from '../../src/hub/topic-selector.js';
+} from '../../src/hub/selectors/topic-selector.js';
 import {
   getText,
   mintTestToken,

@@ -10,7 +10,7 @@ import {
   type MatcherKind,
   matchesAny,
   SELECTOR_CACHE_SIZE,
-} from '../../src/hub/topic-selector.js';
+} from '../../src/hub/selectors/topic-selector.js';
 
 const BASE = 'https://hub.example.com/.well-known/mercure';
 

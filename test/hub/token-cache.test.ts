@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createAuthorizer } from '../../src/hub/authorizer.js';
-import { VerifiedTokenCache } from '../../src/hub/token-cache.js';
+import { createAuthorizer } from '../../src/hub/auth/authorizer.js';
+import { VerifiedTokenCache } from '../../src/hub/auth/token-cache.js';
 import type { Authorizer, Claims, TokenRole } from '../../src/hub/types.js';
 import { mintTestToken, postForm, startHub, TEST_SECRET } from '../helpers/hub-server.js';
 

@@ -7,7 +7,7 @@ import http2 from 'node:http2';
 import { Writable } from 'node:stream';
 import { describe, it, type TestContext } from 'node:test';
 import { pino } from 'pino';
-import { mintToken } from '../../src/hub/token.js';
+import { mintToken } from '../../src/hub/auth/token.js';
 import { startServer } from '../../src/server/index.js';
 import type { RunningServer, ServerOptions } from '../../src/server/options.js';
 import { eventually, openSse } from '../helpers/sse-client.js';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
-import { mintToken } from '../../src/hub/token.js';
+import { mintToken } from '../../src/hub/auth/token.js';
 import { DEMO_TOPIC } from '../../src/server/demo/index.js';
 import { startServer } from '../../src/server/index.js';
 import { safeRequestPath } from '../../src/server/logging.js';

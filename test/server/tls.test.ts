@@ -4,7 +4,7 @@ import http2 from 'node:http2';
 import https from 'node:https';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
-import { mintToken } from '../../src/hub/token.js';
+import { mintToken } from '../../src/hub/auth/token.js';
 import { startServer } from '../../src/server/index.js';
 import type { RunningServer } from '../../src/server/options.js';
 import { SseConnection } from '../helpers/sse-client.js';

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import type { HubContext } from '../context.js';
-import type { Claims, TokenRole } from '../types.js';
+import type { Claims, TokenRole } from '../auth/index.js';
+import type { HubContext } from './context.js';
 import { asAuthError } from './error-response.js';
 import { extractToken, type TokenSource } from './token-extraction.js';
 

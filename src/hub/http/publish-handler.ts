@@ -1,10 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SseHubError } from '../../errors.js';
-import type { HubContext } from '../context.js';
-import { publishInputFromForm, validatePublish } from '../publish-validation.js';
-import type { Claims } from '../types.js';
+import type { Claims } from '../auth/index.js';
+import { publishInputFromForm, validatePublish } from '../core/index.js';
 import { authenticate } from './authenticate.js';
 import { readFormBody } from './body.js';
+import type { HubContext } from './context.js';
 import { isPublishOriginAllowed, requestOrigin } from './cors.js';
 
 /** Throws FORBIDDEN unless every topic matches one of the token's publish selectors. */

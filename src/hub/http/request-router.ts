@@ -1,13 +1,19 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SseHubError } from '../../errors.js';
-import type { HubContext } from '../context.js';
-import type { Hub } from '../types.js';
+import type { HubContext } from './context.js';
 import { applyCors, setPreflightHeaders } from './cors.js';
 import { sendError } from './error-response.js';
 import { parseQuery } from './form-decoding.js';
 import { handlePublish } from './publish-handler.js';
 import { handleSubscribe } from './subscribe-handler.js';
 import { handleSubscriptions } from './subscriptions-handler.js';
+
+/** The hub's Node request handler (`Hub.handler`). */
+export type HubRequestHandler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  next?: (err?: unknown) => void,
+) => void;
 
 type Route = 'hub' | 'subscriptions' | 'unknown';
 
@@ -41,7 +47,7 @@ function noContent(res: ServerResponse, status: number, headers: Record<string, 
  * `/.well-known/mercure/subscriptions…` (when enabled), answers CORS preflights, and passes any
  * other path to `next` (or answers 404).
  */
-export function createRequestHandler(ctx: HubContext): Hub['handler'] {
+export function createRequestHandler(ctx: HubContext): HubRequestHandler {
   const base = ctx.options.path;
   const subscriptionsBase = `${base === '/' ? '' : base}/subscriptions`;
   const below = `${base === '/' ? '' : base}/`;

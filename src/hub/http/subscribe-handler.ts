@@ -2,12 +2,17 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SseHubError } from '../../errors.js';
 import { createEventStream } from '../../stream/adapters/node.js';
 import type { EventStream } from '../../stream/event-stream.js';
-import type { HubContext } from '../context.js';
-import { type HistoryReplay, pagedReplay, planHistory } from '../history.js';
-import { Subscriber, type SubscriberEndReason } from '../subscriber.js';
-import type { Claims } from '../types.js';
-import { generateUpdateId } from '../update-id.js';
+import type { Claims } from '../auth/index.js';
+import {
+  generateUpdateId,
+  type HistoryReplay,
+  pagedReplay,
+  planHistory,
+  Subscriber,
+  type SubscriberEndReason,
+} from '../core/index.js';
 import { authenticate } from './authenticate.js';
+import type { HubContext } from './context.js';
 import { parseSubscribeParams } from './subscribe-params.js';
 
 /** When the stream must end: the token's `exp`, or the (jittered) maximum lifetime if sooner. */
@@ -145,10 +150,7 @@ export async function handleSubscribe(
   const replay = subscriber.start(stream, history);
   if (!subscriber.ended) {
     const deadline = deadlineOf(ctx, auth.claims);
-    if (deadline !== Number.POSITIVE_INFINITY) {
-      subscriber.deadline = deadline;
-      ctx.deadlines.add(subscriber);
-    }
+    if (deadline !== Number.POSITIVE_INFINITY) ctx.deadlines.add(subscriber, deadline);
     ctx.registry?.activate(subscriber);
   }
   await replay;

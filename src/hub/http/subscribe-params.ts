@@ -1,8 +1,12 @@
 import type { IncomingMessage } from 'node:http';
 import { SseHubError } from '../../errors.js';
-import type { MatcherCache } from '../matcher-cache.js';
-import { checkTopicText, hasIdControlCharacter } from '../publish-validation.js';
-import { compileSubscriptionSelector, type Selector, type SelectorMode } from '../selector.js';
+import { checkTopicText, hasIdControlCharacter } from '../core/index.js';
+import type { MatcherCache } from '../selectors/index.js';
+import {
+  compileSubscriptionSelector,
+  type Selector,
+  type SelectorMode,
+} from '../selectors/index.js';
 
 /** Subscribe query parameters and how their values are read. */
 const SELECTOR_PARAMS: ReadonlyMap<string, SelectorMode> = new Map([

@@ -1,9 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SseHubError } from '../../errors.js';
-import type { HubContext } from '../context.js';
-import { EARLIEST } from '../history.js';
-import { MERCURE_CONTEXT, subscriptionTopic } from '../subscriptions.js';
+import { EARLIEST, MERCURE_CONTEXT, subscriptionTopic } from '../core/index.js';
 import { authenticate } from './authenticate.js';
+import type { HubContext } from './context.js';
 import { decodeComponent, hasMalformedEscape } from './form-decoding.js';
 
 // A malformed escape names no topic (404, as before); well-formed escapes of invalid UTF-8 are the

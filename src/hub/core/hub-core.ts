@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
-import type { Update } from '../transport/types.js';
+import type { Update } from '../../transport/types.js';
+import type { TopicMatcher } from '../selectors/index.js';
 import type { LoopSlicer } from './loop-slicer.js';
 import type { Subscriber } from './subscriber.js';
-import { SubscriberIndex } from './subscriber-index.js';
-import type { TopicMatcher } from './types.js';
+import { type IndexEntry, SubscriberIndex } from './subscriber-index.js';
 import { encodeUpdate } from './update-frame.js';
 
 /**
@@ -160,7 +160,7 @@ export class HubCore {
 
   *#dispatchOne(update: Update, position: number): Generator<void, void> {
     if (this.#subscribers.size === 0) return;
-    // Wraps after 2^53 updates; a subscriber's mark would have to survive that long to collide.
+    // Wraps after 2^53 updates; an index entry's mark would have to survive that long to collide.
     this.#mark = this.#mark === Number.MAX_SAFE_INTEGER ? 1 : this.#mark + 1;
     const d: Dispatch = {
       update,
@@ -178,16 +178,16 @@ export class HubCore {
       for (let i = 0; i < topics.length; i++) {
         const set = this.#index.exact(topics[i]!);
         if (set === undefined) continue;
-        for (const subscriber of set) {
-          this.#offer(subscriber, d);
+        for (const entry of set) {
+          this.#offer(entry, d);
           if (++n >= perCheck) {
             n = 0;
             yield;
           }
         }
       }
-      for (const subscriber of this.#index.wildcard) {
-        this.#offer(subscriber, d);
+      for (const entry of this.#index.wildcard) {
+        this.#offer(entry, d);
         if (++n >= perCheck) {
           n = 0;
           yield;
@@ -199,8 +199,8 @@ export class HubCore {
         n = 0;
         yield;
         if (!matched) continue;
-        for (const subscriber of group.subscribers) {
-          this.#offer(subscriber, d);
+        for (const entry of group.subscribers) {
+          this.#offer(entry, d);
           if (++n >= perCheck) {
             n = 0;
             yield;
@@ -213,9 +213,10 @@ export class HubCore {
     }
   }
 
-  #offer(subscriber: Subscriber, d: Dispatch): void {
-    if (subscriber.mark === d.mark) return;
-    subscriber.mark = d.mark;
+  #offer(entry: IndexEntry, d: Dispatch): void {
+    if (entry.mark === d.mark) return;
+    entry.mark = d.mark;
+    const subscriber = entry.subscriber;
     const update = d.update;
     if (update.private && !subscriber.mayRead(update.topics, d.readable)) return;
     if (!subscriber.wants(d.position)) return;

@@ -1,10 +1,11 @@
-import type { EventStreamApi } from '../stream/types.js';
-import type { Update } from '../transport/types.js';
+import type { EventStreamApi } from '../../stream/types.js';
+import type { Update } from '../../transport/types.js';
+import type { Claims } from '../auth/index.js';
+import type { TopicMatcher } from '../selectors/index.js';
+import { type Selector, selectorMatches } from '../selectors/index.js';
 import type { DeadlineEntry } from './deadline-timer.js';
 import type { HistoryReplay } from './history.js';
 import { HistoryGapError } from './history-pages.js';
-import { type Selector, selectorMatches } from './selector.js';
-import type { Claims, TopicMatcher } from './types.js';
 
 /** Why a subscriber ended: its stream's close reason, or a hub-side cause before it had one. */
 export type SubscriberEndReason =
@@ -52,13 +53,6 @@ export class Subscriber implements DeadlineEntry {
   readonly selectors: readonly Selector[];
   readonly claims: Claims | undefined;
   readonly openedAt = Date.now();
-  /**
-   * The dispatch number of the last update offered to this subscriber; lets the dispatcher skip
-   * one that several topics or selectors match, without allocating a set per update.
-   */
-  mark = 0;
-  deadline = Number.POSITIVE_INFINITY;
-  heapIndex = -1;
   readonly #readMatchers: readonly TopicMatcher[];
   readonly #readsAll: boolean;
   readonly #maxBufferBytes: number;

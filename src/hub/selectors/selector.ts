@@ -1,4 +1,4 @@
-import { isSseHubError, SseHubError } from '../errors.js';
+import { isSseHubError, SseHubError } from '../../errors.js';
 import type { MatcherCache } from './matcher-cache.js';
 import type { CompiledSelector } from './topic-selector.js';
 import type { TopicMatcher } from './types.js';

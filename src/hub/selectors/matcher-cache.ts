@@ -1,11 +1,23 @@
-import { SseHubError } from '../errors.js';
+import { SseHubError } from '../../errors.js';
+import type { TopicMatcher } from './types.js';
+
+/**
+ * The selectors a token grants, as `granted` reads them: the selector fields of auth's `Claims`
+ * (declared here so that selectors/ need not know about tokens).
+ */
+export interface GrantedSelectors {
+  readonly publish?: readonly string[] | undefined;
+  readonly subscribe?: readonly string[] | undefined;
+  readonly publishMatchers?: readonly TopicMatcher[] | undefined;
+  readonly subscribeMatchers?: readonly TopicMatcher[] | undefined;
+}
+
 import {
   type CompiledSelector,
   compileSelector,
   DEFAULT_MAX_SELECTOR_COST,
   type MatcherKind,
 } from './topic-selector.js';
-import type { Claims, TopicMatcher } from './types.js';
 
 /**
  * Compiles selectors for this hub: the hub's URL is the base of relative URL patterns and topics
@@ -42,7 +54,10 @@ export class MatcherCache {
    * them (draft 08 mixes syntaxes), else the claim strings read as draft 07 templates. Throws
    * INVALID_TOKEN when a claim selector does not compile.
    */
-  granted(claims: Claims | undefined, action: 'publish' | 'subscribe'): readonly TopicMatcher[] {
+  granted(
+    claims: GrantedSelectors | undefined,
+    action: 'publish' | 'subscribe',
+  ): readonly TopicMatcher[] {
     if (claims === undefined) return [];
     const compiled = action === 'publish' ? claims.publishMatchers : claims.subscribeMatchers;
     if (compiled !== undefined) return compiled;

@@ -3,7 +3,7 @@
  * form in a bounded LRU cache, because the hub sees the same selectors on every subscription
  * and every token.
  */
-import { SseHubError } from '../errors.js';
+import { SseHubError } from '../../errors.js';
 import { PatternTooComplexError } from './nfa.js';
 import type { SelectorSyntax, TopicMatcher } from './types.js';
 import { compileUriTemplate } from './uri-template.js';

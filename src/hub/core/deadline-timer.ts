@@ -1,23 +1,30 @@
 /** Something that must happen at a wall-clock time (a token's `exp`, a stream's lifetime). */
 export interface DeadlineEntry {
+  /** Called once, when the deadline given to {@link DeadlineTimer.add} has passed. */
+  expire(): void;
+}
+
+// The timer's own bookkeeping for one scheduled entry: nothing of it lives on the entry.
+interface Scheduled {
   /** Milliseconds since the epoch. */
   deadline: number;
-  /** Position in the heap, or -1 when not scheduled. Owned by {@link DeadlineTimer}. */
+  /** Position in the heap. */
   heapIndex: number;
-  /** Called once, when the deadline has passed. */
-  expire(): void;
+  readonly entry: DeadlineEntry;
 }
 
 // setTimeout fires at once for delays above 2^31 - 1 ms; longer waits are re-armed in steps.
 const MAX_DELAY_MS = 2 ** 31 - 1;
 
 /**
- * One timer for every deadline: a binary min-heap of entries and a single setTimeout armed for
- * the earliest one. Add and remove are O(log n) and allocate nothing per entry, so there is no
- * timer per stream and a stream that closes early leaves nothing behind.
+ * One timer for every deadline: a binary min-heap of scheduled entries and a single setTimeout
+ * armed for the earliest one. Add and remove are O(log n) (one small record per add, found again
+ * through a Map), so there is no timer per stream and a stream that closes early leaves nothing
+ * behind.
  */
 export class DeadlineTimer {
-  readonly #heap: DeadlineEntry[] = [];
+  readonly #heap: Scheduled[] = [];
+  readonly #scheduled = new Map<DeadlineEntry, Scheduled>();
   readonly #now: () => number;
   #timer: NodeJS.Timeout | undefined;
   #armedFor = Number.POSITIVE_INFINITY;
@@ -30,27 +37,24 @@ export class DeadlineTimer {
     return this.#heap.length;
   }
 
-  /** Schedules `entry` at `entry.deadline` (re-schedules it when already scheduled). */
-  add(entry: DeadlineEntry): void {
-    if (entry.heapIndex >= 0) this.delete(entry);
-    entry.heapIndex = this.#heap.length;
-    this.#heap.push(entry);
-    this.#up(entry.heapIndex);
+  /**
+   * Schedules `entry` at `deadline` (milliseconds since the epoch); re-schedules it when already
+   * scheduled.
+   */
+  add(entry: DeadlineEntry, deadline: number): void {
+    this.delete(entry);
+    const scheduled: Scheduled = { deadline, heapIndex: this.#heap.length, entry };
+    this.#scheduled.set(entry, scheduled);
+    this.#heap.push(scheduled);
+    this.#up(scheduled.heapIndex);
     this.#arm();
   }
 
   /** Unschedules `entry`; a no-op when it is not scheduled. */
   delete(entry: DeadlineEntry): void {
-    const i = entry.heapIndex;
-    if (i < 0 || this.#heap[i] !== entry) return;
-    const last = this.#heap.pop()!;
-    entry.heapIndex = -1;
-    if (last !== entry) {
-      this.#heap[i] = last;
-      last.heapIndex = i;
-      this.#down(i);
-      this.#up(last.heapIndex);
-    }
+    const scheduled = this.#scheduled.get(entry);
+    if (scheduled === undefined) return;
+    this.#remove(scheduled);
     if (this.#heap.length === 0) this.stop();
   }
 
@@ -81,12 +85,24 @@ export class DeadlineTimer {
     this.#armedFor = Number.POSITIVE_INFINITY;
     const now = this.#now();
     for (let first = this.#heap[0]; first !== undefined && first.deadline <= now; ) {
-      this.delete(first);
-      first.expire();
+      this.#remove(first);
+      first.entry.expire();
       first = this.#heap[0];
     }
     this.#arm();
   };
+
+  #remove(scheduled: Scheduled): void {
+    this.#scheduled.delete(scheduled.entry);
+    const i = scheduled.heapIndex;
+    const last = this.#heap.pop()!;
+    if (last !== scheduled) {
+      this.#heap[i] = last;
+      last.heapIndex = i;
+      this.#down(i);
+      this.#up(last.heapIndex);
+    }
+  }
 
   #up(i: number): void {
     const heap = this.#heap;

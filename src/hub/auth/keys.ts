@@ -11,7 +11,7 @@ import {
   X509Certificate,
 } from 'node:crypto';
 import { createRemoteJWKSet, type JWTVerifyGetKey } from 'jose';
-import { type ErrorCode, SseHubError } from '../errors.js';
+import { type ErrorCode, SseHubError } from '../../errors.js';
 
 export const HMAC_ALGORITHMS = ['HS256', 'HS384', 'HS512'] as const;
 const RSA_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'];

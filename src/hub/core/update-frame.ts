@@ -1,5 +1,5 @@
-import { encodeEvent } from '../protocol/encoder.js';
-import type { Update } from '../transport/types.js';
+import { encodeEvent } from '../../protocol/encoder.js';
+import type { Update } from '../../transport/types.js';
 
 /**
  * The SSE frame of one update: `id:`, `event:` (the update type), `retry:`, then one `data:` line

@@ -22,14 +22,15 @@
  * present, else the first payload of a `subscribe` entry.
  */
 import type { JWTPayload } from 'jose';
-import { isSseHubError, SseHubError } from '../errors.js';
+import { isSseHubError, SseHubError } from '../../errors.js';
+import type { TopicMatcher } from '../selectors/index.js';
 import {
   type CompiledSelector,
   compileSelector,
   DEFAULT_MAX_SELECTOR_SET_COST,
   type MatcherKind,
-} from './topic-selector.js';
-import type { Claims, TopicMatcher } from './types.js';
+} from '../selectors/index.js';
+import type { Claims } from './types.js';
 
 /** RFC 9396 `type` values that mean a Mercure authorization detail (see the module comment). */
 export const MERCURE_DETAIL_TYPES: readonly string[] = [

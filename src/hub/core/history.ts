@@ -1,4 +1,4 @@
-import type { Transport, Update } from '../transport/types.js';
+import type { Transport, Update } from '../../transport/types.js';
 import { type HistoryEntry, HistoryGapError, type HistoryPages } from './history-pages.js';
 
 /**

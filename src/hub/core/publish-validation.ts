@@ -1,6 +1,6 @@
-import { SseHubError } from '../errors.js';
-import { checkRetry } from '../protocol/encoder.js';
-import type { Update } from '../transport/types.js';
+import { SseHubError } from '../../errors.js';
+import { checkRetry } from '../../protocol/encoder.js';
+import type { Update } from '../../transport/types.js';
 import { EARLIEST } from './history.js';
 import type { PublishInput } from './types.js';
 

@@ -1,4 +1,4 @@
-import type { Presence, PresenceEntry, Update } from '../transport/types.js';
+import type { Presence, PresenceEntry, Update } from '../../transport/types.js';
 import type { Subscriber } from './subscriber.js';
 
 /** The JSON-LD context of every subscription document. */

@@ -1,11 +1,13 @@
-import type { DeadlineTimer } from './deadline-timer.js';
-import type { HistoryPages } from './history-pages.js';
-import type { HubCore } from './hub-core.js';
-import type { MatcherCache } from './matcher-cache.js';
-import type { ResolvedHubOptions } from './options.js';
-import type { ValidUpdate } from './publish-validation.js';
-import type { SubscriptionRegistry } from './subscriptions.js';
-import type { VerifiedTokenCache } from './token-cache.js';
+import type { VerifiedTokenCache } from '../auth/index.js';
+import type {
+  DeadlineTimer,
+  HistoryPages,
+  HubCore,
+  SubscriptionRegistry,
+  ValidUpdate,
+} from '../core/index.js';
+import type { ResolvedHubOptions } from '../options.js';
+import type { MatcherCache } from '../selectors/index.js';
 
 /** How an update reached the hub, for the publish log line. */
 export type PublishVia = 'http' | 'api';

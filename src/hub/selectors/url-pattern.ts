@@ -11,7 +11,7 @@
  * regular expression" step part by part.
  */
 import { URLPattern } from 'urlpattern-polyfill/urlpattern';
-import { SseHubError } from '../errors.js';
+import { SseHubError } from '../../errors.js';
 import {
   ANY,
   char,

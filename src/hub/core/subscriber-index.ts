@@ -1,10 +1,27 @@
+import type { TopicMatcher } from '../selectors/index.js';
 import type { Subscriber } from './subscriber.js';
-import type { TopicMatcher } from './types.js';
+
+/**
+ * A subscriber as the index holds it: one entry per subscriber, shared by every set its selectors
+ * put it in, carrying the dispatcher's bookkeeping (which is not the subscriber's business).
+ */
+export class IndexEntry {
+  readonly subscriber: Subscriber;
+  /**
+   * The dispatch number of the last update offered to this subscriber; lets the dispatcher skip
+   * one that several topics or selectors match, without allocating a set per update.
+   */
+  mark = 0;
+
+  constructor(subscriber: Subscriber) {
+    this.subscriber = subscriber;
+  }
+}
 
 /** Every subscriber of one pattern selector, with the selector's compiled matcher. */
 export interface PatternGroup {
   readonly matcher: TopicMatcher;
-  readonly subscribers: Set<Subscriber>;
+  readonly subscribers: Set<IndexEntry>;
 }
 
 /**
@@ -13,17 +30,18 @@ export interface PatternGroup {
  * selector however many subscribers share it.
  */
 export class SubscriberIndex {
-  readonly #exact = new Map<string, Set<Subscriber>>();
-  readonly #wildcard = new Set<Subscriber>();
+  readonly #exact = new Map<string, Set<IndexEntry>>();
+  readonly #wildcard = new Set<IndexEntry>();
   readonly #patterns = new Map<string, PatternGroup>();
+  readonly #entries = new Map<Subscriber, IndexEntry>();
 
   /** Subscribers with an exact selector equal to `topic`. */
-  exact(topic: string): Set<Subscriber> | undefined {
+  exact(topic: string): Set<IndexEntry> | undefined {
     return this.#exact.get(topic);
   }
 
   /** Subscribers of `*`. */
-  get wildcard(): ReadonlySet<Subscriber> {
+  get wildcard(): ReadonlySet<IndexEntry> {
     return this.#wildcard;
   }
 
@@ -41,38 +59,46 @@ export class SubscriberIndex {
     };
   }
 
+  /** Indexes `subscriber` under each of its selectors; a no-op when it is indexed already. */
   add(subscriber: Subscriber): void {
+    if (this.#entries.has(subscriber)) return;
+    const entry = new IndexEntry(subscriber);
+    this.#entries.set(subscriber, entry);
     for (const selector of subscriber.selectors) {
       if (selector.kind === 'wildcard') {
-        this.#wildcard.add(subscriber);
+        this.#wildcard.add(entry);
       } else if (selector.kind === 'exact') {
         let set = this.#exact.get(selector.key);
         if (set === undefined) {
           set = new Set();
           this.#exact.set(selector.key, set);
         }
-        set.add(subscriber);
+        set.add(entry);
       } else {
         let group = this.#patterns.get(selector.key);
         if (group === undefined) {
           group = { matcher: selector.matcher!, subscribers: new Set() };
           this.#patterns.set(selector.key, group);
         }
-        group.subscribers.add(subscriber);
+        group.subscribers.add(entry);
       }
     }
   }
 
+  /** Removes `subscriber` from the index; idempotent. */
   delete(subscriber: Subscriber): void {
+    const entry = this.#entries.get(subscriber);
+    if (entry === undefined) return;
+    this.#entries.delete(subscriber);
     for (const selector of subscriber.selectors) {
       if (selector.kind === 'wildcard') {
-        this.#wildcard.delete(subscriber);
+        this.#wildcard.delete(entry);
       } else if (selector.kind === 'exact') {
         const set = this.#exact.get(selector.key);
-        if (set?.delete(subscriber) && set.size === 0) this.#exact.delete(selector.key);
+        if (set?.delete(entry) && set.size === 0) this.#exact.delete(selector.key);
       } else {
         const group = this.#patterns.get(selector.key);
-        if (group?.subscribers.delete(subscriber) && group.subscribers.size === 0) {
+        if (group?.subscribers.delete(entry) && group.subscribers.size === 0) {
           this.#patterns.delete(selector.key);
         }
       }

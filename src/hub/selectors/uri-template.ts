@@ -15,7 +15,7 @@
  * `{a}{b}{c}{d}{e}x` takes 150 ms and grows polynomially), throws on malformed `%` sequences, and
  * lets `{id}` swallow `?`, `#` and `:`, which widens what a JWT selector grants.
  */
-import { SseHubError } from '../errors.js';
+import { SseHubError } from '../../errors.js';
 import {
   alt,
   type CharSet,

@@ -1,4 +1,4 @@
-import type { StoredUpdate, Transport, Update } from '../transport/types.js';
+import type { StoredUpdate, Transport, Update } from '../../transport/types.js';
 import { type LoopSlicer, yieldToLoop } from './loop-slicer.js';
 import { encodeUpdate } from './update-frame.js';
 

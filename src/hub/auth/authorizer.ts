@@ -3,7 +3,7 @@
  * never parses tokens itself.
  */
 import { errors, type JWTPayload, type JWTVerifyOptions, jwtVerify } from 'jose';
-import { SseHubError } from '../errors.js';
+import { SseHubError } from '../../errors.js';
 import { claimsFromPayload } from './claims.js';
 import { type JwksOptions, type KeySource, resolveKey, type VerificationKey } from './keys.js';
 import type { Authorizer, Claims, TokenRole } from './types.js';

@@ -4,7 +4,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { SignJWT } from 'jose';
-import { SseHubError } from '../errors.js';
+import { SseHubError } from '../../errors.js';
 import { algorithmsForKey, checkAlgorithms, HMAC_ALGORITHMS, privateKeyFromPem } from './keys.js';
 
 /** A selector: a plain string, or a draft-08 matcher object. */
