@@ -77,29 +77,32 @@ describe('ssehub serve shutdown', () => {
   });
 
   it('exits at once with status 1 on a second SIGTERM while a connection holds the shutdown', async () => {
-    // Ten minutes of grace and keep-alive: only a forced exit can end this within the test.
+    // Ten minutes of grace and of time to send a request: only a forced exit ends this in time.
     const proc = await startServe([
       '--no-demo',
+      '--metrics',
       '--shutdown-grace',
       '10m',
-      '--keep-alive-timeout',
+      '--headers-timeout',
+      '10m',
+      '--request-timeout',
       '10m',
     ]);
     procs.push(proc);
-    // A subscriber that never hangs up: it keeps its side open when the server ends its own.
+    // A client that sent half a request head and stays: the server waits for the rest, so the
+    // connection holds the shutdown. (A stream does not: ending it closes its connection, the
+    // body being close-delimited.)
     const socket = net.connect({ port: proc.port, host: '127.0.0.1', allowHalfOpen: true });
     socket.on('error', () => {});
-    let received = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => {
-      received += chunk;
-    });
-    socket.write(
-      'GET /.well-known/mercure?topic=x HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n',
-    );
-    await eventually(() => received.startsWith('HTTP/1.1 200'), 'the stream to open');
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    socket.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+    // Admitted by the server (this check's own keep-alive connection is the other one).
+    await eventually(async () => {
+      const res = await fetch(`${proc.url}/metrics`);
+      return metric(await res.text(), 'ssehub_connections') >= 2;
+    }, 'the server to hold the connection');
     proc.kill('SIGTERM');
-    // The graceful shutdown ended the stream but waits for the connection to close.
+    // The graceful shutdown stopped the hub but waits for the connection to close.
     await proc.waitFor(() => proc.logs.some((r) => r.msg === 'hub shut down'), 'hub shut down');
     assert.equal(proc.processExit, undefined, 'the first signal alone does not end it');
     proc.kill('SIGTERM');
