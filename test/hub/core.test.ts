@@ -44,8 +44,14 @@ class RecordingStream implements EventStreamApi {
       this.#listeners = this.#listeners.filter((l) => l !== listener);
     };
   }
+  /** The events written, one string each (a coalesced write carries several). */
   text(): string[] {
-    return this.frames.map((f) => Buffer.from(f).toString('utf8'));
+    return this.frames.flatMap((f) =>
+      Buffer.from(f)
+        .toString('utf8')
+        .split(/(?<=\n\n)/)
+        .filter((t) => t.length > 0),
+    );
   }
 }
 
@@ -114,6 +120,13 @@ class Feed {
     this.core.dispatch(u, this.position);
     return this.position;
   }
+  /**
+   * Lets the loop turn end: updates dispatched after the first of a turn are coalesced and go
+   * out there.
+   */
+  settle(): Promise<void> {
+    return new Promise((resolve) => setImmediate(resolve));
+  }
 }
 
 /** A replay of `history` (with its positions), as the hub's paged history would hand it over. */
@@ -172,7 +185,7 @@ describe('HubCore', () => {
     assert.equal(core.size, 0);
   });
 
-  it('delivers once to a subscriber matched through several topics and selectors', () => {
+  it('delivers once to a subscriber matched through several topics and selectors', async () => {
     const feed = new Feed();
     const core = feed.core;
     const s = subscriber([
@@ -185,10 +198,14 @@ describe('HubCore', () => {
     s.sub.start(s.stream);
     feed.dispatch(update('u1', ['https://x/1', 'https://x/2']));
     feed.dispatch(update('u2', ['https://x/2']));
+    feed.dispatch(update('u3', ['https://x/1', 'https://x/2', 'https://x/9']));
+    await feed.settle();
     assert.deepEqual(
       s.stream.text().map((t) => t.split('\n')[0]),
-      ['id: u1', 'id: u2'],
+      ['id: u1', 'id: u2', 'id: u3'],
     );
+    // u1 alone at once; u2 and u3, later in the same turn, in one write.
+    assert.equal(s.stream.frames.length, 2);
   });
 
   it('applies the private-update rule on every topic of the update', () => {
@@ -225,6 +242,7 @@ describe('HubCore', () => {
       ),
     );
     feed.dispatch(update('u4', ['t']));
+    await feed.settle();
     assert.deepEqual(
       s.stream.text().map((t) => t.split('\n')[0]),
       ['id: u1', 'id: u2', 'id: u3', 'id: u4'],
@@ -242,6 +260,7 @@ describe('HubCore', () => {
       core.delete(s.sub);
     });
     for (let i = 0; i < 20; i++) feed.dispatch(update(`u${i}`, ['t'], { data: 'x'.repeat(100) }));
+    await feed.settle();
     await s.sub.start(s.stream, replayOf([[1, update('h', ['t'])]], 1));
     assert.equal(ended, 'overflow');
     assert.equal(s.stream.closed, true);
@@ -268,12 +287,15 @@ describe('HubCore', () => {
     // The socket filled up after the first frame: the replay waits for it.
     assert.deepEqual(stream.ids(), ['h1']);
     feed.dispatch(update('live', ['t']));
+    await feed.settle();
     assert.deepEqual(stream.ids(), ['h1']);
     assert.equal(s.sub.live, false);
     stream.drain();
     await replay;
     assert.deepEqual(stream.ids(), ['h1', 'h2', 'h3', 'live']);
     assert.equal(s.sub.live, true);
+    await feed.settle();
+    // The first update of a turn is written at once.
     feed.dispatch(update('after', ['t']));
     assert.deepEqual(stream.ids(), ['h1', 'h2', 'h3', 'live', 'after']);
   });
@@ -420,10 +442,91 @@ describe('HubCore: dispatch in slices', () => {
     for (let i = 0; i < 20 && ended === undefined; i++) {
       feed.dispatch(update(`live${i}`, ['t'], { data: 'x'.repeat(100) }));
     }
+    await feed.settle();
     assert.equal(ended, 'overflow');
     assert.equal(stream.closed, true);
     await replay;
     assert.deepEqual(stream.ids(), ['h1']);
     assert.equal(feed.core.size, 0);
+  });
+});
+
+describe('HubCore: coalescing', () => {
+  function live(feed: Feed, selectors: [string, SelectorMode][], read: string[] = []) {
+    const s = subscriber(selectors, read);
+    feed.core.add(s.sub);
+    s.sub.start(s.stream);
+    return s;
+  }
+
+  it('writes the first update of a turn at once, the rest of the turn in one shared write', async () => {
+    const feed = new Feed();
+    const a = live(feed, [['t', 'template']]);
+    const b = live(feed, [['t', 'template']]);
+    feed.dispatch(update('u1', ['t']));
+    // Not held back: written before dispatch returns.
+    assert.equal(a.stream.frames.length, 1);
+    assert.equal(b.stream.frames.length, 1);
+    feed.dispatch(update('u2', ['t']));
+    feed.dispatch(update('u3', ['t']));
+    assert.equal(a.stream.frames.length, 1, 'later updates of the turn wait for its end');
+    await feed.settle();
+    for (const s of [a, b]) {
+      assert.deepEqual(
+        s.stream.text().map((t) => t.split('\n')[0]),
+        ['id: u1', 'id: u2', 'id: u3'],
+      );
+      assert.equal(s.stream.frames.length, 2);
+    }
+    // Subscribers that take the same updates share one joined buffer.
+    assert.equal(a.stream.frames[1], b.stream.frames[1]);
+  });
+
+  it('gives each subscriber only its share of a batch, in store order', async () => {
+    const feed = new Feed();
+    const one = live(feed, [['t1', 'template']]);
+    const two = live(feed, [['t2', 'template']]);
+    const all = live(feed, [
+      ['*', 'template'],
+      ['t1', 'template'],
+    ]);
+    feed.dispatch(update('x', ['t1']));
+    feed.dispatch(update('y', ['t2']));
+    feed.dispatch(update('z', ['t1', 't2']));
+    feed.dispatch(update('w', ['t2']));
+    await feed.settle();
+    const ids = (s: { stream: RecordingStream }) =>
+      s.stream.text().map((t) => t.split('\n')[0]!.slice('id: '.length));
+    assert.deepEqual(ids(one), ['x', 'z']);
+    assert.deepEqual(ids(two), ['y', 'z', 'w']);
+    assert.deepEqual(ids(all), ['x', 'y', 'z', 'w']);
+  });
+
+  it('applies the private-update rule to each update of a batch', async () => {
+    const feed = new Feed();
+    const reader = live(feed, [['*', 'template']], ['https://x/{n}']);
+    const stranger = live(feed, [['*', 'template']], ['https://y/{n}']);
+    feed.dispatch(update('first', ['https://x/0']));
+    feed.dispatch(update('secret', ['https://x/1'], { private: true }));
+    feed.dispatch(update('public', ['https://x/2']));
+    await feed.settle();
+    const ids = (s: { stream: RecordingStream }) =>
+      s.stream.text().map((t) => t.split('\n')[0]!.slice('id: '.length));
+    assert.deepEqual(ids(reader), ['first', 'secret', 'public']);
+    assert.deepEqual(ids(stranger), ['first', 'public']);
+  });
+
+  it('keeps batches in order behind a paused dispatch', async () => {
+    // A zero slice makes every dispatch pause: updates pile up and go out in batches.
+    const feed = new Feed(0);
+    const crowd = Array.from({ length: 50 }, () => live(feed, [['t', 'template']]));
+    for (let i = 0; i < 40; i++) feed.dispatch(update(`u${i}`, ['t']));
+    const expected = Array.from({ length: 40 }, (_, i) => `u${i}`);
+    const ids = (s: { stream: RecordingStream }) =>
+      s.stream.text().map((t) => t.split('\n')[0]!.slice('id: '.length));
+    while (ids(crowd[49]!).length < 40) await feed.settle();
+    for (const s of crowd) assert.deepEqual(ids(s), expected);
+    // Fewer writes than updates: the backlog was coalesced.
+    assert.ok(crowd[0]!.stream.frames.length < 40, `${crowd[0]!.stream.frames.length} writes`);
   });
 });

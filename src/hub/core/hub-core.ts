@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Update } from '../../transport/types.js';
 import type { TopicMatcher } from '../selectors/index.js';
+import { Coalescer, MAX_BATCH } from './coalescer.js';
 import type { LoopSlicer } from './loop-slicer.js';
 import type { Subscriber } from './subscriber.js';
 import { type IndexEntry, SubscriberIndex } from './subscriber-index.js';
@@ -14,10 +15,17 @@ const OFFERS_PER_CHECK = 64;
 
 // Per-update state of one dispatch: the frame is encoded on first use, so an update nobody
 // receives is never encoded, and then shared by every subscriber that does.
+interface Pending {
+  readonly update: Update;
+  readonly position: number;
+}
+
 interface Dispatch {
   readonly update: Update;
   readonly position: number;
   readonly mark: number;
+  /** Its place in a coalesced batch, or -1 when dispatched alone (written at once). */
+  readonly index: number;
   frame: Buffer | undefined;
   /** For a private update: which token matchers matched it, shared by every subscriber. */
   readable: Map<TopicMatcher, boolean> | undefined;
@@ -34,6 +42,11 @@ interface Dispatch {
  * the event loop. Updates are dispatched one after another, in order, so every subscriber still
  * receives them in store order; one that joins while a dispatch is paused is offered only updates
  * dispatched after it joined (its history read covers the earlier ones).
+ *
+ * Updates that wait together are coalesced: the first update of a loop turn is dispatched at once,
+ * but those that arrive later in the same turn (several publishes read in one poll), or pile up
+ * while a long dispatch is paused, go out as one batch, each subscriber getting its share in one
+ * write. A lone update is never held back; under load, system calls per delivery fall.
  */
 export class HubCore {
   readonly #index = new SubscriberIndex();
@@ -42,10 +55,13 @@ export class HubCore {
   readonly #slicer: LoopSlicer;
   #mark = 0;
   // Updates waiting for dispatch, oldest first, from #head on; #current is the one under way.
-  #queue: { update: Update; position: number }[] = [];
+  #queue: Pending[] = [];
   #head = 0;
   #current: Generator<void, void> | undefined;
   #running = false;
+  // A dispatch ran in this loop turn: updates arriving later in the turn wait for its end.
+  #turnTaken = false;
+  readonly #coalescer = new Coalescer();
   #paused = 0;
   // Position of the newest update handed to dispatch: where a subscriber joining now starts.
   #lastPosition = 0;
@@ -98,6 +114,7 @@ export class HubCore {
     this.#queue = [];
     this.#head = 0;
     this.#current = undefined;
+    this.#coalescer.end();
     this.#lastPosition = resumeAfter;
     return ended;
   }
@@ -117,19 +134,33 @@ export class HubCore {
     if (position > this.#lastPosition) this.#lastPosition = position;
     if (this.#subscribers.size === 0 && !this.#running) return;
     this.#queue.push({ update, position });
-    if (!this.#running) this.#run();
+    if (this.#running) return;
+    if (this.#turnTaken) {
+      // Later in a turn that already dispatched: wait for the turn's end (#endTurn), where
+      // everything that arrived meanwhile goes out together.
+      return;
+    }
+    this.#turnTaken = true;
+    setImmediate(this.#endTurn);
+    this.#run();
   }
 
   readonly #resume = (): void => this.#run();
+
+  readonly #endTurn = (): void => {
+    this.#turnTaken = false;
+    if (!this.#running && this.#head < this.#queue.length) this.#run();
+  };
 
   #run(): void {
     this.#running = true;
     try {
       while (this.#current !== undefined || this.#head < this.#queue.length) {
         if (this.#current === undefined) {
-          const next = this.#queue[this.#head]!;
-          this.#queue[this.#head++] = undefined as never;
-          this.#current = this.#dispatchOne(next.update, next.position);
+          const count = Math.min(this.#queue.length - this.#head, MAX_BATCH);
+          const batch = this.#queue.slice(this.#head, this.#head + count);
+          for (let i = 0; i < count; i++) this.#queue[this.#head++] = undefined as never;
+          this.#current = this.#dispatch(batch);
         }
         if (!this.#step(this.#current)) {
           this.#paused++;
@@ -158,14 +189,52 @@ export class HubCore {
     }
   }
 
-  *#dispatchOne(update: Update, position: number): Generator<void, void> {
-    if (this.#subscribers.size === 0) return;
+  #nextMark(): number {
     // Wraps after 2^53 updates; an index entry's mark would have to survive that long to collide.
     this.#mark = this.#mark === Number.MAX_SAFE_INTEGER ? 1 : this.#mark + 1;
+    return this.#mark;
+  }
+
+  /** Dispatches `batch` (store order): alone, written at once; several, coalesced. */
+  *#dispatch(batch: readonly Pending[]): Generator<void, void> {
+    if (this.#subscribers.size === 0) return;
+    if (batch.length === 1) {
+      const { update, position } = batch[0] as Pending;
+      yield* this.#offerAll(update, position, this.#nextMark(), -1);
+      return;
+    }
+    const coalescer = this.#coalescer;
+    const id = this.#nextMark();
+    coalescer.begin(
+      id,
+      batch.map((p) => p.position),
+    );
+    for (let i = 0; i < batch.length; i++) {
+      const { update, position } = batch[i] as Pending;
+      yield* this.#offerAll(update, position, id, i);
+    }
+    let n = 0;
+    for (let i = 0; i < coalescer.size; i++) {
+      try {
+        coalescer.flush(i);
+      } catch (err) {
+        this.#logger.error({ err }, 'dispatch failed');
+      }
+      if (++n >= OFFERS_PER_CHECK) {
+        n = 0;
+        yield;
+      }
+    }
+    coalescer.end();
+  }
+
+  /** Offers one update to every subscriber whose selectors match it. */
+  *#offerAll(update: Update, position: number, mark: number, index: number): Generator<void, void> {
     const d: Dispatch = {
       update,
       position,
-      mark: this.#mark,
+      mark,
+      index,
       frame: undefined,
       readable: update.private ? new Map() : undefined,
     };
@@ -214,14 +283,20 @@ export class HubCore {
   }
 
   #offer(entry: IndexEntry, d: Dispatch): void {
-    if (entry.mark === d.mark) return;
-    entry.mark = d.mark;
+    const coalesced = d.index >= 0;
+    if (coalesced) {
+      if (this.#coalescer.has(entry, d.index)) return;
+    } else {
+      if (entry.mark === d.mark) return;
+      entry.mark = d.mark;
+    }
     const subscriber = entry.subscriber;
     const update = d.update;
     if (update.private && !subscriber.mayRead(update.topics, d.readable)) return;
     if (!subscriber.wants(d.position)) return;
     if (d.frame === undefined) d.frame = encodeUpdate(update);
-    subscriber.deliver(d.position, d.frame);
+    if (coalesced) this.#coalescer.add(entry, d.index, d.frame);
+    else subscriber.deliver(d.position, d.frame);
   }
 }
 

@@ -12,6 +12,10 @@ export class IndexEntry {
    * one that several topics or selectors match, without allocating a set per update.
    */
   mark = 0;
+  /** The dispatch number of the last batch of updates that reached this subscriber (coalescer). */
+  batch = 0;
+  /** Which updates of that batch it takes: bit i for the batch's i-th update. */
+  mask = 0;
 
   constructor(subscriber: Subscriber) {
     this.subscriber = subscriber;
