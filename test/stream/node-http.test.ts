@@ -8,6 +8,7 @@ import type { EventStream } from '../../src/stream/event-stream.js';
 import { heartbeats } from '../../src/stream/heartbeat.js';
 import type { EventStreamOptions } from '../../src/stream/types.js';
 import { openSse } from '../helpers/sse-client.js';
+import { RawConnection } from '../server/raw-socket.js';
 import {
   itServesTheScript,
   listenForSuite,
@@ -242,5 +243,91 @@ describe('EventStream over node:http', () => {
     assert.equal(made[0]?.closed, true);
     assert.equal(made[0]?.closeReason, 'client');
     assert.equal(heartbeats.size, registered);
+  });
+});
+
+describe('EventStream over node:http, on the wire', () => {
+  const log = new StreamLog();
+  const routes = new Map<string, Route>();
+  const server = http.createServer((req, res) => {
+    const route = routes.get(new URL(req.url ?? '/', 'http://x').pathname);
+    if (route) route(req, res);
+    else res.writeHead(404).end();
+  });
+  const base = listenForSuite(server, log);
+  const port = () => Number(new URL(base()).port);
+  const request = (path: string) =>
+    `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n`;
+
+  it('sends a close-delimited body, frames straight after the head, and closes at the end', async () => {
+    let stream: EventStream | undefined;
+    routes.set('/raw', (req, res) => {
+      res.setHeader('transfer-encoding', 'chunked'); // a middleware's framing: must not apply
+      stream = createEventStream(req, res, { heartbeatMs: 0 });
+      log.add(stream);
+    });
+    const conn = await RawConnection.open(port());
+    try {
+      conn.write(request('/raw'));
+      await conn.waitFor(() => conn.received.includes('\r\n\r\n: ok\n\n'), 'the head and opening');
+      const head = conn.received.slice(0, conn.received.indexOf('\r\n\r\n')).toLowerCase();
+      assert.match(head, /^http\/1\.1 200/);
+      assert.doesNotMatch(head, /transfer-encoding|content-length/);
+      assert.match(head, /connection: keep-alive/);
+      stream?.write(encodeEvent({ id: '1', data: 'one' }));
+      stream?.write(encodeEvent({ id: '2', data: 'two' }));
+      await conn.waitFor(() => conn.received.endsWith('id: 2\ndata: two\n\n'), 'both frames');
+      const body = conn.received.slice(conn.received.indexOf('\r\n\r\n') + 4);
+      assert.equal(body, ': ok\n\nid: 1\ndata: one\n\nid: 2\ndata: two\n\n');
+      stream?.close();
+      // The body ends where the connection does.
+      await conn.waitForClose();
+    } finally {
+      conn.destroy();
+    }
+  });
+
+  it('keeps chunked framing through the response when a middleware wrapped its write', async () => {
+    const seen: string[] = [];
+    routes.set('/wrapped', (req, res) => {
+      const write = res.write.bind(res) as (chunk: Uint8Array | string) => boolean;
+      res.write = ((chunk: Uint8Array | string) => {
+        seen.push(Buffer.from(chunk).toString('utf8'));
+        return write(chunk);
+      }) as typeof res.write;
+      const stream = createEventStream(req, res, { heartbeatMs: 0 });
+      log.add(stream);
+      stream.write(encodeEvent({ id: '1', data: 'one' }));
+    });
+    const conn = await RawConnection.open(port());
+    try {
+      conn.write(request('/wrapped'));
+      await conn.waitFor(() => conn.received.includes('data: one'), 'the frame');
+      assert.match(conn.received.toLowerCase(), /transfer-encoding: chunked/);
+      assert.deepEqual(seen, [': ok\n\n', 'id: 1\ndata: one\n\n']);
+    } finally {
+      conn.destroy();
+    }
+  });
+
+  it('answers a stream request pipelined behind another with its own framed response', async () => {
+    routes.set('/plain', (_req, res) => res.end('plain'));
+    routes.set('/piped', (req, res) => {
+      const stream = createEventStream(req, res, { heartbeatMs: 0 });
+      log.add(stream);
+      stream.write(encodeEvent({ id: 'p', data: 'after the first' }));
+    });
+    const conn = await RawConnection.open(port());
+    try {
+      conn.write(`GET /plain HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n${request('/piped')}`);
+      const first = await conn.nextResponse();
+      assert.equal(first.body, 'plain');
+      await conn.waitFor(() => conn.received.includes('data: after the first'), 'the stream');
+      const second = conn.received.slice(conn.received.indexOf('plain') + 'plain'.length);
+      assert.match(second, /^HTTP\/1\.1 200/);
+      assert.ok(second.indexOf(': ok') > second.indexOf('\r\n\r\n'));
+    } finally {
+      conn.destroy();
+    }
   });
 });

@@ -43,8 +43,16 @@ class NodeSocketSink implements EventSink {
   writeHead(status: number, headers: Record<string, string | string[]>): void {
     const res = this.#res;
     // No Transfer-Encoding: the body runs until the connection closes (Node marks the response
-    // as the connection's last, so it closes the socket when the response ends).
+    // as the connection's last, so it closes the socket when the response ends). Framing headers
+    // set earlier (by a middleware, or in `headers`) would contradict the raw writes: dropped.
     res.useChunkedEncodingByDefault = false;
+    res.removeHeader('transfer-encoding');
+    res.removeHeader('content-length');
+    const framed = Object.keys(headers).filter(isFramingHeader);
+    if (framed.length > 0) {
+      headers = { ...headers };
+      for (const name of framed) delete headers[name];
+    }
     res.writeHead(status, headers);
     this.#headerPending = true;
   }
@@ -84,6 +92,11 @@ class NodeSocketSink implements EventSink {
       socket.off('close', onClose);
     };
   }
+}
+
+function isFramingHeader(name: string): boolean {
+  const lower = name.toLowerCase();
+  return lower === 'transfer-encoding' || lower === 'content-length';
 }
 
 const plainWrite = ServerResponse.prototype.write;
