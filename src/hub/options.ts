@@ -77,6 +77,14 @@ export interface HubOptions {
   lifetimeJitter?: number;
   /** Bytes that may wait for one slow subscriber before it is cut off. Default 256 KiB. */
   maxQueueBytes?: number;
+  /**
+   * On node:http HTTP/1.x, each stream takes its connection over from the HTTP server once its
+   * head is out (the stream option `detach`): the request, response and parser objects, about
+   * 5 KB per subscriber, are freed. Their `close`/`finish` events then never fire: middleware
+   * that tracks requests must watch the socket (as `on-finished`, used by Express loggers,
+   * does) or `DETACH_EVENT`. Default true.
+   */
+  detachStreams?: boolean;
   /** Largest accepted publish body, in bytes. Default 1 MiB. */
   maxBodyBytes?: number;
   /** Most topic selectors in one subscription / topics in one update. Default 100. */
@@ -244,6 +252,7 @@ export const HUB_DEFAULTS: Readonly<Omit<ResolvedHubOptions, DerivedDefault>> = 
   maxStreamLifetimeMs: DEFAULT_MAX_STREAM_LIFETIME_MS,
   lifetimeJitter: DEFAULT_LIFETIME_JITTER,
   maxQueueBytes: DEFAULT_MAX_QUEUE_BYTES,
+  detachStreams: true,
   maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
   maxTopicsPerRequest: DEFAULT_MAX_TOPICS_PER_REQUEST,
   maxTopicLength: DEFAULT_MAX_TOPIC_LENGTH,
@@ -408,6 +417,7 @@ export function resolveHubOptions(options: HubOptions = {}): ResolvedHubOptions 
     authorizer: authorizer(options, hubUrl, maxSelectorCost, maxSubscriberSelectorCost),
     anonymous: flag('anonymous', options.anonymous, HUB_DEFAULTS.anonymous),
     allowQueryToken: flag('allowQueryToken', options.allowQueryToken, HUB_DEFAULTS.allowQueryToken),
+    detachStreams: flag('detachStreams', options.detachStreams, HUB_DEFAULTS.detachStreams),
     corsOrigins,
     publishOrigins: publishOrigins(options.publishOrigins, corsOrigins),
     path,

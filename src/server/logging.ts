@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { type Logger, pino } from 'pino';
 import { SseHubError } from '../errors.js';
+import { DETACH_EVENT } from '../stream/adapters/detach.js';
 import type { LogLevel } from './options.js';
 
 /**
@@ -237,21 +239,38 @@ export function logRequest(
   onDone?: (route: string, status: number, durationMs: number) => void,
 ): void {
   const start = process.hrtime.bigint();
-  res.once('close', () => {
+  // Only what the line needs, and no closure over `req` or `res`: a detached stream's request
+  // and response must be free to go while its connection lives on.
+  const method = req.method;
+  // Redacted when the line is written: the redacted copy is a tree of string pieces, which a
+  // stream would keep for its whole life.
+  const url = req.url;
+  const httpVersion = req.httpVersion;
+  const done = (status: number, completed: boolean): void => {
     const durationMs = Number(process.hrtime.bigint() - start) / 1e6;
-    const status = res.statusCode;
     onDone?.(route, status, durationMs);
     const line = {
-      method: req.method,
-      path: safeRequestPath(req.url),
+      method,
+      path: safeRequestPath(url),
       status,
       durationMs: Math.round(durationMs * 10) / 10,
       route,
-      httpVersion: req.httpVersion,
-      // A response that closed before it finished was cut short (client gone or shutdown).
-      completed: res.writableFinished,
+      httpVersion,
+      completed,
     };
     if (status >= 500) logger.warn(line, 'request');
     else logger.info(line, 'request');
+  };
+  function onClose(this: ServerResponse): void {
+    // A response that closed before it finished was cut short (client gone or shutdown).
+    done(this.statusCode, this.writableFinished);
+  }
+  res.once('close', onClose);
+  // An event stream that took its connection over: the response says nothing more, the socket
+  // closing ends the request (completed unless it broke).
+  res.once(DETACH_EVENT, function (this: ServerResponse, socket: Socket) {
+    this.off('close', onClose);
+    const status = this.statusCode;
+    socket.on('close', (hadError: boolean) => done(status, !hadError));
   });
 }

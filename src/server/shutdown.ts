@@ -49,7 +49,12 @@ export class ConnectionTracker {
         return;
       }
       this.#sockets.add(socket);
-      socket.once('close', () => this.#sockets.delete(socket));
+      // One listener per connection for both maps (a plain socket is also its requests' socket),
+      // and `on`, not `once`: 'close' fires once, and a once-wrapper per connection adds up.
+      socket.on('close', () => {
+        this.#sockets.delete(socket);
+        this.#inflight.delete(socket);
+      });
       for (const listener of inner) listener.call(server, socket);
     });
     server.on('session', (session: ServerHttp2Session) => {
@@ -72,7 +77,8 @@ export class ConnectionTracker {
     const count = this.#inflight.get(socket);
     if (count === undefined) {
       if (socket.destroyed) return;
-      socket.once('close', () => this.#inflight.delete(socket));
+      // Over TLS the request's socket is not the one the connection listener saw.
+      if (!this.#sockets.has(socket)) socket.on('close', () => this.#inflight.delete(socket));
     }
     this.#inflight.set(socket, (count ?? 0) + 1);
     if (this.#closing && !res.headersSent) res.setHeader('connection', 'close');

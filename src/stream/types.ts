@@ -23,6 +23,14 @@ export interface EventStreamOptions {
   headers?: Record<string, string | string[]>;
   /** Response status; default 200. */
   status?: number;
+  /**
+   * node:http, HTTP/1.x only: once the head is sent, the stream takes the connection over from
+   * the HTTP server, which frees the request and response objects and the server's parser (about
+   * 5 KB per stream). The response then emits nothing more (no `close`, no `finish`): watch the
+   * stream (`onClose`) or the socket instead. It emits `DETACH_EVENT` with the socket first.
+   * Default false.
+   */
+  detach?: boolean;
 }
 
 /** Why a stream ended. */

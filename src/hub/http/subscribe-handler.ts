@@ -125,6 +125,7 @@ export async function handleSubscribe(
     stream = createEventStream(req, res, {
       heartbeatMs: options.heartbeatMs,
       maxQueueBytes: options.maxQueueBytes,
+      detach: options.detachStreams,
       headers,
       ...(options.retryMs > 0 ? { retry: options.retryMs } : {}),
     });

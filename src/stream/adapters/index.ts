@@ -1,3 +1,4 @@
+export { DETACH_EVENT } from './detach.js';
 export type { FastifyReplyLike, FastifyRequestLike } from './fastify.js';
 export { fastifyEventStream } from './fastify.js';
 export type { EventStreamResponseOptions, FetchRequestLike } from './fetch.js';

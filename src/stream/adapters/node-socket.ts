@@ -3,6 +3,7 @@ import type { Http2ServerRequest } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { EventSink, SinkListener } from '../sink.js';
 import type { CloseReason } from '../types.js';
+import { detachConnection } from './detach.js';
 import { lastEventIdFrom } from './last-event-id.js';
 
 /**
@@ -15,25 +16,33 @@ import { lastEventIdFrom } from './last-event-id.js';
  * framing, and each frame is one plain `socket.write`, which libuv tries to write at once.
  * Back-pressure stays exact: the socket's own `write()` result and `drain`.
  *
- * The response object still owns the connection's bookkeeping: the headers go out through it
- * (with the first frame), and a graceful close is its `end()`, which (the body being close-delimited) ends the socket
- * once everything written has been flushed.
+ * The headers go out through the response object (with the first frame). Unless the stream is
+ * detached, the response keeps the connection's bookkeeping: a graceful close is its `end()`,
+ * which (the body being close-delimited) ends the socket once everything written is flushed.
+ * Detached (`detach: true`), the stream takes the connection over after the head (see
+ * `detachConnection`) and ends the socket itself.
  */
 class NodeSocketSink implements EventSink {
   readonly http1 = true;
   readonly lastEventId: string | undefined;
-  readonly #res: ServerResponse;
+  // Both undefined once the connection is detached from them.
+  #req: IncomingMessage | undefined;
+  #res: ServerResponse | undefined;
   readonly #socket: Socket;
+  readonly #detach: boolean;
   #headerPending = false;
 
-  constructor(req: IncomingMessage, res: ServerResponse, socket: Socket) {
+  constructor(req: IncomingMessage, res: ServerResponse, socket: Socket, detach: boolean) {
     this.lastEventId = lastEventIdFrom(req.headers);
+    this.#req = req;
     this.#res = res;
     this.#socket = socket;
+    this.#detach = detach;
   }
 
   get headersSent(): boolean {
-    return this.#res.headersSent || this.#res.writableEnded;
+    const res = this.#res;
+    return res === undefined || res.headersSent || res.writableEnded;
   }
 
   get gone(): boolean {
@@ -41,7 +50,7 @@ class NodeSocketSink implements EventSink {
   }
 
   writeHead(status: number, headers: Record<string, string | string[]>): void {
-    const res = this.#res;
+    const res = this.#res as ServerResponse;
     // No Transfer-Encoding: the body runs until the connection closes (Node marks the response
     // as the connection's last, so it closes the socket when the response ends). Framing headers
     // set earlier (by a middleware, or in `headers`) would contradict the raw writes: dropped.
@@ -62,7 +71,13 @@ class NodeSocketSink implements EventSink {
       // The header block goes out with the first frame, through the response: it writes header
       // text as Latin-1 (flushHeaders would write it as UTF-8, mangling non-ASCII values).
       this.#headerPending = false;
-      return this.#res.write(chunk);
+      const res = this.#res as ServerResponse;
+      const ok = res.write(chunk);
+      if (this.#detach && detachConnection(this.#req as IncomingMessage, res, this.#socket)) {
+        this.#req = undefined;
+        this.#res = undefined;
+      }
+      return ok;
     }
     return this.#socket.write(chunk);
   }
@@ -76,22 +91,50 @@ class NodeSocketSink implements EventSink {
   }
 
   close(reason: CloseReason): void {
-    if (reason === 'server') this.#res.end();
-    else this.#socket.destroy();
+    const socket = this.#socket;
+    if (reason !== 'server') socket.destroy();
+    else if (this.#res !== undefined) this.#res.end();
+    // Flushes what is written, then closes: the client need not hang up its side.
+    else if (!socket.destroyed) socket.end(() => socket.destroy());
   }
 
   listen(listener: SinkListener): () => void {
-    const socket = this.#socket;
-    const onDrain = (): void => listener.drain();
-    const onClose = (): void => listener.close();
-    socket.on('drain', onDrain);
-    socket.on('close', onClose);
+    const socket = this.#socket as ListenedSocket;
+    if (socket[LISTENER] !== undefined) return listenWithClosures(socket, listener);
+    // Shared handlers that find the listener on the socket: no closures per stream.
+    socket[LISTENER] = listener;
+    socket.on('drain', onSocketDrain);
+    socket.on('close', onSocketClose);
     // Socket errors are the server's to handle (it destroys the socket, and 'close' follows).
     return () => {
-      socket.off('drain', onDrain);
-      socket.off('close', onClose);
+      if (socket[LISTENER] === listener) socket[LISTENER] = undefined;
+      socket.off('drain', onSocketDrain);
+      socket.off('close', onSocketClose);
     };
   }
+}
+
+const LISTENER = Symbol('ssehub.sinkListener');
+type ListenedSocket = Socket & { [LISTENER]?: SinkListener | undefined };
+
+function onSocketDrain(this: ListenedSocket): void {
+  this[LISTENER]?.drain();
+}
+
+function onSocketClose(this: ListenedSocket): void {
+  this[LISTENER]?.close();
+}
+
+// A second listener at the same time (the contract allows it; the stream never needs it).
+function listenWithClosures(socket: Socket, listener: SinkListener): () => void {
+  const onDrain = (): void => listener.drain();
+  const onClose = (): void => listener.close();
+  socket.on('drain', onDrain);
+  socket.on('close', onClose);
+  return () => {
+    socket.off('drain', onDrain);
+    socket.off('close', onClose);
+  };
 }
 
 function isFramingHeader(name: string): boolean {
@@ -111,6 +154,7 @@ export function socketSinkFor(
   req: IncomingMessage | Http2ServerRequest,
   res: unknown,
   status: number,
+  detach: boolean,
 ): EventSink | undefined {
   if (!(res instanceof ServerResponse) || req.httpVersionMajor !== 1 || req.method === 'HEAD') {
     return undefined;
@@ -119,5 +163,5 @@ export function socketSinkFor(
   if (status < 200 || status === 204 || status === 304) return undefined;
   const socket = res.socket;
   if (socket === null || socket.destroyed) return undefined;
-  return new NodeSocketSink(req as IncomingMessage, res, socket);
+  return new NodeSocketSink(req as IncomingMessage, res, socket, detach);
 }

@@ -98,7 +98,7 @@ export function createEventStream(
   options?: EventStreamOptions,
 ): EventStream {
   const sink =
-    socketSinkFor(req, res, options?.status ?? 200) ??
+    socketSinkFor(req, res, options?.status ?? 200, options?.detach === true) ??
     new NodeResponseSink(req, res as unknown as ResponseLike);
   return new EventStream(sink, options);
 }
