@@ -9,6 +9,7 @@ import {
   HubCore,
   LoopSlicer,
   SubscriptionRegistry,
+  subscriptionsPrefix,
   type ValidUpdate,
   validatePublish,
 } from './core/index.js';
@@ -81,6 +82,7 @@ export function createHub(options: HubOptions = {}): Hub {
         (err) => {
           logger.warn({ err }, 'subscription presence not shared with the other nodes');
         },
+        subscriptionsPrefix(opts.path),
       )
     : undefined;
 

@@ -23,11 +23,25 @@ export {
 export { Subscriber, type SubscriberEndReason } from './subscriber.js';
 export { SubscriberIndex } from './subscriber-index.js';
 export {
+  type AnySubscriptionDocument,
+  type Draft07SubscriptionDocument,
+  encodeSegment,
+  isMatchType,
+  MATCH_TYPES,
+  type MatchType,
   MERCURE_CONTEXT,
+  matcherSubscriptionTopic,
+  SUBSCRIPTION_EVENT_TYPE,
   SUBSCRIPTIONS_TOPIC_PREFIX,
   type SubscriptionDocument,
-  SubscriptionRegistry,
+  type SubscriptionShape,
+  subscriptionsPrefix,
   subscriptionTopic,
+} from './subscription-documents.js';
+export {
+  type MatcherFilter,
+  SubscriptionRegistry,
+  subscriptionPayload,
 } from './subscriptions.js';
 export type { PublishInput } from './types.js';
 export { encodeUpdate } from './update-frame.js';
