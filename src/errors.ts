@@ -26,6 +26,8 @@ export const errorTable = {
   MISSING_TOPIC: { status: 400, message: 'At least one topic is required' },
   INVALID_TOPIC: { status: 400, message: 'A topic or topic selector is invalid' },
   TOO_MANY_TOPICS: { status: 400, message: 'Too many topics in one request' },
+  TOO_MANY_UPDATE_TOPICS: { status: 413, message: 'Too many topics in one update' },
+  FIELD_TOO_LARGE: { status: 413, message: 'A field of the update is longer than allowed' },
   SELECTOR_TOO_COMPLEX: {
     status: 400,
     message:
@@ -33,7 +35,10 @@ export const errorTable = {
   },
   INVALID_ID: { status: 400, message: 'The update id is invalid' },
   INVALID_TYPE: { status: 400, message: 'The update type is invalid' },
-  RESERVED_TOPIC: { status: 400, message: 'Topics under /.well-known/mercure/ are reserved' },
+  RESERVED_TOPIC: {
+    status: 400,
+    message: 'This topic is reserved (the hub path and below, or exactly *)',
+  },
   INVALID_LAST_EVENT_ID: { status: 400, message: 'The last event id is invalid' },
   INVALID_ENCODING: { status: 400, message: 'The request contains invalid UTF-8' },
   BODY_TOO_LARGE: { status: 413, message: 'The request body is larger than allowed' },
