@@ -48,7 +48,6 @@ export const errorTable = {
   },
   METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed' },
   NOT_FOUND: { status: 404, message: 'Not found' },
-  DUPLICATE_ID: { status: 409, message: 'An update with this id already exists' },
 
   // Hub: authorization
   UNAUTHORIZED: { status: 401, message: 'A valid token is required' },

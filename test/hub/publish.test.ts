@@ -36,11 +36,31 @@ describe('publish over HTTP', () => {
     assert.equal(res.body, 'my-id-1');
   });
 
-  it('refuses a duplicate id with 409', async () => {
-    assert.equal((await postForm(h.url, { topic: 't', id: 'dup' }, auth)).status, 200);
-    const res = await postForm(h.url, { topic: 't', id: 'dup' }, auth);
-    assert.equal(res.status, 409);
-    assert.match(res.body, /already exists/);
+  it('accepts an id still in history (200); a resume from it starts after its earliest occurrence', async () => {
+    const topic = 'https://example.com/dup';
+    const first = await postForm(h.url, { topic, id: 'dup', data: 'first' }, auth);
+    assert.equal(first.status, 200);
+    assert.equal(
+      (await postForm(h.url, { topic, id: 'between', data: 'between' }, auth)).status,
+      200,
+    );
+    const again = await postForm(h.url, { topic, id: 'dup', data: 'again' }, auth);
+    assert.equal(again.status, 200, again.body);
+    assert.equal(again.body, 'dup');
+    const conn = await openSse(subscribeUrl(h.url, [], { match: topic, last_event_id: 'dup' }));
+    try {
+      assert.equal(conn.headers['mercure-last-event-id'], 'dup');
+      await conn.waitFor(() => conn.events.length >= 2, 'the replay');
+      assert.deepEqual(
+        conn.events.map((e) => [e.lastEventId, e.data]),
+        [
+          ['between', 'between'],
+          ['dup', 'again'],
+        ],
+      );
+    } finally {
+      conn.close();
+    }
   });
 
   const rejections: {
