@@ -69,6 +69,10 @@ export const errorTable = {
     message: 'The shared history store cannot be reached right now',
   },
   TOO_MANY_CONNECTIONS: { status: 503, message: 'Too many connections, retry later' },
+  TOO_MANY_STREAMS: {
+    status: 429,
+    message: 'This client has too many event streams open, retry later',
+  },
   STORE_LOCKED: { status: 503, message: 'The history store is held by another process' },
 
   // Client
