@@ -145,7 +145,8 @@ async function startNode(
   const port = await freePort();
   const args = ['dist/cli/main.js', 'serve', '--port', String(port), '--host', '127.0.0.1'];
   args.push('--transport', transport, '--no-demo', '--heartbeat', '0', '--log-level', 'warn');
-  args.push('--max-connections', '19000', '--anonymous');
+  // Every client connects from 127.0.0.1: no per-client stream limit.
+  args.push('--max-connections', '19000', '--max-streams-per-client', '0', '--anonymous');
   if (workers !== undefined) args.push('--workers', String(workers));
   const child = spawn(process.execPath, args, {
     cwd: root,

@@ -26,6 +26,8 @@ export const errorTable = {
   MISSING_TOPIC: { status: 400, message: 'At least one topic is required' },
   INVALID_TOPIC: { status: 400, message: 'A topic or topic selector is invalid' },
   TOO_MANY_TOPICS: { status: 400, message: 'Too many topics in one request' },
+  TOO_MANY_UPDATE_TOPICS: { status: 413, message: 'Too many topics in one update' },
+  FIELD_TOO_LARGE: { status: 413, message: 'A field of the update is longer than allowed' },
   SELECTOR_TOO_COMPLEX: {
     status: 400,
     message:
@@ -33,7 +35,10 @@ export const errorTable = {
   },
   INVALID_ID: { status: 400, message: 'The update id is invalid' },
   INVALID_TYPE: { status: 400, message: 'The update type is invalid' },
-  RESERVED_TOPIC: { status: 400, message: 'Topics under /.well-known/mercure/ are reserved' },
+  RESERVED_TOPIC: {
+    status: 400,
+    message: 'This topic is reserved (the hub path and below, or exactly *)',
+  },
   INVALID_LAST_EVENT_ID: { status: 400, message: 'The last event id is invalid' },
   INVALID_ENCODING: { status: 400, message: 'The request contains invalid UTF-8' },
   BODY_TOO_LARGE: { status: 413, message: 'The request body is larger than allowed' },
@@ -43,7 +48,6 @@ export const errorTable = {
   },
   METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed' },
   NOT_FOUND: { status: 404, message: 'Not found' },
-  DUPLICATE_ID: { status: 409, message: 'An update with this id already exists' },
 
   // Hub: authorization
   UNAUTHORIZED: { status: 401, message: 'A valid token is required' },
@@ -65,6 +69,10 @@ export const errorTable = {
     message: 'The shared history store cannot be reached right now',
   },
   TOO_MANY_CONNECTIONS: { status: 503, message: 'Too many connections, retry later' },
+  TOO_MANY_STREAMS: {
+    status: 429,
+    message: 'This client has too many event streams open, retry later',
+  },
   STORE_LOCKED: { status: 503, message: 'The history store is held by another process' },
 
   // Client

@@ -406,6 +406,17 @@ export const SERVE_SETTINGS: readonly ServeSetting[] = [
     defaultText: String(HUB_DEFAULTS.maxDispatchBacklog),
   },
   {
+    key: 'maxStreamsPerClient',
+    hub: 'maxStreamsPerClient',
+    flag: '--max-streams-per-client <number>',
+    env: ['SSEHUB_MAX_STREAMS_PER_CLIENT'],
+    kind: 'integer',
+    group: 'Limits',
+    description:
+      'most open streams per client (token iss+sub, else remote address); past it 429 (0 = off)',
+    defaultText: String(HUB_DEFAULTS.maxStreamsPerClient),
+  },
+  {
     key: 'historyCache',
     hub: 'historyCacheBytes',
     flag: '--history-cache <size>',

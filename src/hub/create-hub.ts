@@ -14,7 +14,7 @@ import {
   validatePublish,
 } from './core/index.js';
 import type { HubContext, PublishVia } from './http/index.js';
-import { createRequestHandler } from './http/index.js';
+import { ClientStreams, createRequestHandler } from './http/index.js';
 import { type HubOptions, resolveHubOptions } from './options.js';
 import { MatcherCache } from './selectors/index.js';
 import type { Hub, PublishInput } from './types.js';
@@ -93,6 +93,7 @@ export function createHub(options: HubOptions = {}): Hub {
     matchers: new MatcherCache(opts.publicUrl, opts.maxSelectorCost),
     deadlines,
     tokens: new VerifiedTokenCache(opts.tokenCacheSize, opts.tokenCacheTtlMs),
+    clientStreams: new ClientStreams(opts.maxStreamsPerClient),
     registry,
     get accepting() {
       return accepting;

@@ -126,6 +126,13 @@ export interface HubOptions {
    * are refused with 503 HUB_OVERLOADED and `Retry-After`. Default DEFAULT_MAX_DISPATCH_BACKLOG.
    */
   maxDispatchBacklog?: number;
+  /**
+   * Most event streams one client may hold open at once; past it a subscribe is answered 429
+   * TOO_MANY_STREAMS with `Retry-After`. A client is the token's `iss` + `sub` when the token has
+   * a `sub`, else the connection's remote address (behind a reverse proxy: the proxy's, see
+   * docs/hub.md). Counted per hub process. Default DEFAULT_MAX_STREAMS_PER_CLIENT; 0 = no limit.
+   */
+  maxStreamsPerClient?: number;
   /** `retry:` sent to new subscribers, in ms (0 = do not send). */
   retryMs?: number;
   /** Verified tokens whose claims are kept, so a reused token is not verified again. Default 1000. */
@@ -222,6 +229,14 @@ export const DEFAULT_LOOP_SLICE_MS = 10;
  * 20 s behind, instead of growing memory and latency without bound.
  */
 export const DEFAULT_MAX_DISPATCH_BACKLOG = 1000;
+/**
+ * 64 streams per client. A browser opens at most 6 HTTP/1.1 connections per origin across all its
+ * tabs, so one user over HTTP/1.1 never gets near it; over HTTP/2 every tab's EventSource is one
+ * stream of a shared connection, and 64 still leaves room for a user with dozens of tabs. One
+ * client is then bounded to 64 × maxQueueBytes (16 MiB at the default) of queued data and 64
+ * subscribers' dispatch work, instead of everything up to the connection limit.
+ */
+export const DEFAULT_MAX_STREAMS_PER_CLIENT = 64;
 
 /**
  * 1000 tokens: publishers reuse one token for many publishes, so a small cache removes almost all
@@ -263,6 +278,7 @@ export const HUB_DEFAULTS: Readonly<Omit<ResolvedHubOptions, DerivedDefault>> = 
   historyCacheBytes: DEFAULT_HISTORY_CACHE_BYTES,
   loopSliceMs: DEFAULT_LOOP_SLICE_MS,
   maxDispatchBacklog: DEFAULT_MAX_DISPATCH_BACKLOG,
+  maxStreamsPerClient: DEFAULT_MAX_STREAMS_PER_CLIENT,
   retryMs: 0,
   tokenCacheSize: DEFAULT_TOKEN_CACHE_SIZE,
   tokenCacheTtlMs: DEFAULT_TOKEN_CACHE_TTL_MS,
@@ -466,6 +482,12 @@ export function resolveHubOptions(options: HubOptions = {}): ResolvedHubOptions 
       options.maxDispatchBacklog,
       HUB_DEFAULTS.maxDispatchBacklog,
       1,
+    ),
+    maxStreamsPerClient: integer(
+      'maxStreamsPerClient',
+      options.maxStreamsPerClient,
+      HUB_DEFAULTS.maxStreamsPerClient,
+      0,
     ),
     retryMs: integer('retryMs', options.retryMs, HUB_DEFAULTS.retryMs, 0),
     tokenCacheSize: integer(

@@ -56,7 +56,10 @@ export class MemoryTransport implements Transport {
   #entries: (Entry | undefined)[] = [];
   #head = 0;
   #nextSeq = 1;
-  readonly #seqById = new Map<string, number>();
+  // Every retained occurrence of an id, oldest first (a number while it is the only one, which is
+  // the usual case). Ids are unique only by recommendation; a reused id resolves to its earliest
+  // retained occurrence, so the entry's first sequence is the answer of positionOf and replay.
+  readonly #seqById = new Map<string, number | number[]>();
   // History dies with the process, so every instance is an epoch of its own.
   readonly #epoch = randomUUID();
   #closed = false;
@@ -70,12 +73,14 @@ export class MemoryTransport implements Transport {
     this.#assertOpen();
     const now = this.#retention.now();
     this.#expire(now);
-    if (this.#seqById.has(update.id)) throw new SseHubError('DUPLICATE_ID', update.id);
     const stored = freezeUpdate(update);
     const seq = this.#nextSeq++;
     this.#entries.push({ seq, at: now, update: stored });
-    this.#seqById.set(stored.id, seq);
-    while (this.#seqById.size > this.#retention.maxHistory) this.#dropOldest();
+    const earlier = this.#seqById.get(stored.id);
+    if (earlier === undefined) this.#seqById.set(stored.id, seq);
+    else if (typeof earlier === 'number') this.#seqById.set(stored.id, [earlier, seq]);
+    else earlier.push(seq);
+    while (this.#entries.length - this.#head > this.#retention.maxHistory) this.#dropOldest();
     this.#fanout.emit(stored, seq);
   }
 
@@ -90,7 +95,7 @@ export class MemoryTransport implements Transport {
     let start = this.#head;
     let found = true;
     if (afterId !== 'earliest') {
-      const seq = this.#seqById.get(afterId);
+      const seq = this.#earliest(afterId);
       if (seq === undefined) found = false;
       else start = this.#indexOf(seq) + 1;
     }
@@ -100,7 +105,7 @@ export class MemoryTransport implements Transport {
   async positionOf(id: string): Promise<number | undefined> {
     this.#assertOpen();
     this.#expire(this.#retention.now());
-    return this.#seqById.get(id);
+    return this.#earliest(id);
   }
 
   async bounds(): Promise<HistoryBounds> {
@@ -148,6 +153,11 @@ export class MemoryTransport implements Transport {
     if (this.#closed) throw new SseHubError('TRANSPORT_CLOSED');
   }
 
+  #earliest(id: string): number | undefined {
+    const seqs = this.#seqById.get(id);
+    return typeof seqs === 'object' ? seqs[0] : seqs;
+  }
+
   #indexOf(seq: number): number {
     return this.#head + (seq - this.#entries[this.#head]!.seq);
   }
@@ -186,7 +196,14 @@ export class MemoryTransport implements Transport {
 
   #dropOldest(): void {
     const entry = this.#entries[this.#head]!;
-    this.#seqById.delete(entry.update.id);
+    // Entries leave oldest first, so this one is its id's earliest retained occurrence.
+    const seqs = this.#seqById.get(entry.update.id);
+    if (typeof seqs === 'object' && seqs.length > 1) {
+      seqs.shift();
+      if (seqs.length === 1) this.#seqById.set(entry.update.id, seqs[0]!);
+    } else {
+      this.#seqById.delete(entry.update.id);
+    }
     this.#entries[this.#head] = undefined;
     this.#head++;
     if (this.#head >= COMPACT_MIN && this.#head * 2 >= this.#entries.length) {

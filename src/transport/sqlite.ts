@@ -42,7 +42,12 @@ export const DEFAULT_TRIM_INTERVAL_MS = 30_000;
 /** Waits this long for a lock held by another connection before failing. */
 export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 
-const SCHEMA_VERSION = 2;
+/**
+ * Schema versions: 1 the updates table; 2 adds the `meta` table with the epoch; 3 drops the
+ * UNIQUE constraint on `id` (Mercure lets a publisher reuse an id; a cursor resolves to its
+ * earliest retained occurrence) for a plain `(id, sequence)` index.
+ */
+const SCHEMA_VERSION = 3;
 /** Rows read per step when looking for the end of the expired prefix. */
 const AGE_SCAN_STEP = 256;
 
@@ -168,8 +173,11 @@ export class SqliteTransport implements Transport {
     this.#insert = db.prepare(
       `INSERT INTO updates (${COLUMNS}, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
     );
+    // The earliest retained occurrence of a reused id (index updates_id covers id, sequence).
     this.#seqById = db
-      .prepare<[string], number>('SELECT sequence FROM updates WHERE id = ?')
+      .prepare<[string], number>(
+        'SELECT sequence FROM updates WHERE id = ? ORDER BY sequence LIMIT 1',
+      )
       .pluck();
     this.#after = db.prepare(`SELECT ${COLUMNS} FROM updates WHERE sequence > ? ORDER BY sequence`);
     this.#afterDesc = db.prepare(
@@ -240,17 +248,8 @@ export class SqliteTransport implements Transport {
     let result: Database.RunResult;
     try {
       this.#trim(false);
-      try {
-        result = this.#insert.run(...params);
-      } catch (err) {
-        // The id may belong to a row that is past the bounds but not yet deleted: that one is no
-        // longer retained history, so trim fully and try once more.
-        if (!isUniqueViolation(err)) throw err;
-        this.#trim(true);
-        result = this.#insert.run(...params);
-      }
+      result = this.#insert.run(...params);
     } catch (err) {
-      if (isUniqueViolation(err)) throw new SseHubError('DUPLICATE_ID', update.id);
       throw toFailure(err, 'insert failed');
     }
     this.#rowCount++;
@@ -396,27 +395,55 @@ export function createSqliteTransport(options: SqliteTransportOptions): SqliteTr
   return new SqliteTransport(options);
 }
 
-function migrate(db: Database.Database): void {
-  const version = db.pragma('user_version', { simple: true }) as number;
-  if (version > SCHEMA_VERSION) {
-    throw new Error(`schema version ${version} is newer than this ssehub (${SCHEMA_VERSION})`);
-  }
-  if (version === SCHEMA_VERSION) return;
-  // AUTOINCREMENT: a sequence is never reused, even after the newest rows were deleted.
-  // The epoch names this file's sequence: a new file (or a restored older copy's successor) is a
-  // new epoch, so no id from another file's history is taken for a position in this one.
-  db.exec(`
-    BEGIN IMMEDIATE;
-    CREATE TABLE IF NOT EXISTS updates (
+const UPDATES_TABLE = (name: string): string => `
+    CREATE TABLE IF NOT EXISTS ${name} (
       sequence INTEGER PRIMARY KEY AUTOINCREMENT,
-      id TEXT NOT NULL UNIQUE,
+      id TEXT NOT NULL,
       topics TEXT NOT NULL,
       data TEXT NOT NULL,
       private INTEGER NOT NULL,
       type TEXT,
       retry INTEGER,
       created_at INTEGER NOT NULL
-    );
+    );`;
+
+function migrate(db: Database.Database): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > SCHEMA_VERSION) {
+    throw new Error(`schema version ${version} is newer than this ssehub (${SCHEMA_VERSION})`);
+  }
+  if (version === SCHEMA_VERSION) return;
+  const hasUpdates =
+    db
+      .prepare<[], number>(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'updates'",
+      )
+      .pluck()
+      .get() === 1;
+  // AUTOINCREMENT: a sequence is never reused, even after the newest rows were deleted.
+  // The epoch names this file's sequence: a new file (or a restored older copy's successor) is a
+  // new epoch, so no id from another file's history is taken for a position in this one.
+  // Versions 1 and 2 declared `id` UNIQUE, an inline constraint SQLite cannot drop: the table is
+  // rebuilt in the same transaction, rows and sequences as they were, and the last issued
+  // sequence (kept in sqlite_sequence even when its row was trimmed) carried over, so no position
+  // is ever handed out twice. The epoch stays: positions and ids keep their meaning.
+  const rebuild = hasUpdates
+    ? `
+    ${UPDATES_TABLE('updates_v3')}
+    INSERT INTO updates_v3 (sequence, ${COLUMNS}, created_at)
+      SELECT sequence, ${COLUMNS}, created_at FROM updates ORDER BY sequence;
+    CREATE TEMP TABLE last_sequence AS
+      SELECT seq FROM sqlite_sequence WHERE name = 'updates';
+    DROP TABLE updates;
+    ALTER TABLE updates_v3 RENAME TO updates;
+    DELETE FROM sqlite_sequence WHERE name IN ('updates', 'updates_v3');
+    INSERT INTO sqlite_sequence (name, seq) SELECT 'updates', seq FROM temp.last_sequence;
+    DROP TABLE temp.last_sequence;`
+    : UPDATES_TABLE('updates');
+  db.exec(`
+    BEGIN IMMEDIATE;
+    ${rebuild}
+    CREATE INDEX IF NOT EXISTS updates_id ON updates (id, sequence);
     CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     INSERT OR IGNORE INTO meta (key, value) VALUES ('epoch', '${randomUUID()}');
     PRAGMA user_version = ${SCHEMA_VERSION};
@@ -435,10 +462,6 @@ function toUpdate(row: Row): Update {
   if (row.retry !== null) update.retry = row.retry;
   Object.freeze(update.topics);
   return Object.freeze(update);
-}
-
-function isUniqueViolation(err: unknown): boolean {
-  return err instanceof Database.SqliteError && err.code === 'SQLITE_CONSTRAINT_UNIQUE';
 }
 
 /** SQLITE_BUSY or SQLITE_LOCKED (and their extended codes): another connection holds a lock. */

@@ -1,6 +1,9 @@
 /** One Mercure update as stored and fanned out. */
 export interface Update {
-  /** Unique id; the hub assigns `urn:uuid:<uuidv7>` when the publisher gave none. */
+  /**
+   * The id; the hub assigns `urn:uuid:<uuidv7>` when the publisher gave none. A publisher-given id
+   * should be unique but may repeat one still in history (see `Transport.positionOf`).
+   */
   id: string;
   /** The canonical topic first, then alternates. Never empty. */
   topics: string[];
@@ -80,7 +83,9 @@ export interface Transport {
   /**
    * Stores the update (durably, where the transport is durable) and fans it out to every node's
    * listeners. Resolves once it is safe to acknowledge the publish; rejects with
-   * TRANSPORT_FAILURE / TRANSPORT_CLOSED / DUPLICATE_ID (an id already in the retained history).
+   * TRANSPORT_FAILURE / TRANSPORT_CLOSED. An id already in the retained history is stored again
+   * (ids are unique only by recommendation); `positionOf` and `replay` resolve an id to its
+   * earliest retained occurrence.
    */
   publish(update: Update): Promise<void>;
   /**
@@ -92,8 +97,11 @@ export interface Transport {
   /** History after `afterId`; `earliest` means all retained history. */
   replay(afterId: string, options?: ReplayOptions): Promise<ReplayResult>;
   /**
-   * Position of the retained update `id`, or undefined when it is not (or no longer) retained, or
-   * was stored before the current epoch began.
+   * Position of the retained update `id` — of its earliest retained occurrence when the id was
+   * reused — or undefined when it is not (or no longer) retained, or was stored before the
+   * current epoch began. Once the earliest occurrence leaves the history, the next one still
+   * retained answers: Mercure resolves a cursor to "the earliest such update in the hub's
+   * history", which is the retained history.
    */
   positionOf(id: string): Promise<number | undefined>;
   /** The extent of the retained history now. */

@@ -25,6 +25,8 @@ async function startWithHealth(options: HubOptions) {
     logger: silentLogger(),
     anonymous: true,
     jwt: { key: TEST_SECRET },
+    // Hundreds of subscribers, all from 127.0.0.1: one client for the per-client limit.
+    maxStreamsPerClient: 0,
     ...options,
   });
   const server = createServer((req, res) => {

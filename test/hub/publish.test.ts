@@ -36,11 +36,31 @@ describe('publish over HTTP', () => {
     assert.equal(res.body, 'my-id-1');
   });
 
-  it('refuses a duplicate id with 409', async () => {
-    assert.equal((await postForm(h.url, { topic: 't', id: 'dup' }, auth)).status, 200);
-    const res = await postForm(h.url, { topic: 't', id: 'dup' }, auth);
-    assert.equal(res.status, 409);
-    assert.match(res.body, /already exists/);
+  it('accepts an id still in history (200); a resume from it starts after its earliest occurrence', async () => {
+    const topic = 'https://example.com/dup';
+    const first = await postForm(h.url, { topic, id: 'dup', data: 'first' }, auth);
+    assert.equal(first.status, 200);
+    assert.equal(
+      (await postForm(h.url, { topic, id: 'between', data: 'between' }, auth)).status,
+      200,
+    );
+    const again = await postForm(h.url, { topic, id: 'dup', data: 'again' }, auth);
+    assert.equal(again.status, 200, again.body);
+    assert.equal(again.body, 'dup');
+    const conn = await openSse(subscribeUrl(h.url, [], { match: topic, last_event_id: 'dup' }));
+    try {
+      assert.equal(conn.headers['mercure-last-event-id'], 'dup');
+      await conn.waitFor(() => conn.events.length >= 2, 'the replay');
+      assert.deepEqual(
+        conn.events.map((e) => [e.lastEventId, e.data]),
+        [
+          ['between', 'between'],
+          ['dup', 'again'],
+        ],
+      );
+    } finally {
+      conn.close();
+    }
   });
 
   const rejections: {
@@ -60,8 +80,92 @@ describe('publish over HTTP', () => {
     {
       name: 'too many topics',
       fields: { topic: ['a', 'b', 'c', 'd'] },
+      status: 413,
+      message: /Too many topics in one update: at most 3/,
+    },
+    {
+      name: 'a topic over maxTopicLength',
+      fields: { topic: 't'.repeat(2049) },
+      status: 413,
+      message: /longer than allowed: a topic is longer than 2048/,
+    },
+    {
+      name: 'a topic over maxTopicLength once percent-encoded',
+      fields: { topic: `https://example.com/${'é'.repeat(400)}` },
+      status: 413,
+      message: /once percent-encoded/,
+    },
+    {
+      name: 'an id over maxTopicLength',
+      fields: { topic: 't', id: 'i'.repeat(2049) },
+      status: 413,
+      message: /id is longer than 2048/,
+    },
+    {
+      name: 'a type over maxTopicLength',
+      fields: { topic: 't', type: 'e'.repeat(2049) },
+      status: 413,
+      message: /type is longer than 2048/,
+    },
+    {
+      name: 'the topic *',
+      fields: { topic: '*' },
       status: 400,
-      message: /Too many topics/,
+      message: /reserved.*wildcard/,
+    },
+    {
+      name: 'the alternate topic *',
+      fields: { topic: ['https://example.com/a', '*'] },
+      status: 400,
+      message: /reserved.*wildcard/,
+    },
+    {
+      name: 'a format character (RLO) in a topic',
+      fields: { topic: 'a\u202Eb' },
+      status: 400,
+      message: /topic selector is invalid.*format characters \(Cf\)/,
+    },
+    {
+      name: 'a soft hyphen (Cf) in a topic',
+      fields: { topic: 'https://example.com/a\u00ADb' },
+      status: 400,
+      message: /format characters/,
+    },
+    {
+      name: 'a tag character (Cf, astral) in a topic',
+      fields: { topic: 'a\u{E0001}b' },
+      status: 400,
+      message: /format characters/,
+    },
+    {
+      name: 'a zero-width space (Cf) in id',
+      fields: { topic: 't', id: 'x\u200By' },
+      status: 400,
+      message: /id is invalid.*format characters/,
+    },
+    {
+      name: 'a C1 control in id',
+      fields: { topic: 't', id: 'a\u0085b' },
+      status: 400,
+      message: /id is invalid.*control characters/,
+    },
+    {
+      name: 'a BOM (Cf) in type',
+      fields: { topic: 't', type: '\uFEFFmessage' },
+      status: 400,
+      message: /type is invalid.*format characters/,
+    },
+    {
+      name: 'a TAB in type',
+      fields: { topic: 't', type: 'a\tb' },
+      status: 400,
+      message: /type is invalid.*control characters/,
+    },
+    {
+      name: 'a C1 control in type',
+      fields: { topic: 't', type: 'a\u009Bb' },
+      status: 400,
+      message: /type is invalid.*control characters/,
     },
     { name: 'CR in id', fields: { topic: 't', id: 'a\rb' }, status: 400, message: /id is invalid/ },
     {
@@ -93,7 +197,7 @@ describe('publish over HTTP', () => {
       name: 'LF in type',
       fields: { topic: 't', type: 'a\nb' },
       status: 400,
-      message: /type is invalid.*CR, LF or NUL/,
+      message: /type is invalid.*control characters/,
     },
     {
       name: 'the reserved type mercure',

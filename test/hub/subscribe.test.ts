@@ -85,6 +85,69 @@ describe('subscribe', () => {
     assert.match(badTemplate.body, /topic selector is invalid/);
   });
 
+  it('accepts match_exact, the explicit spelling of match=, mixed with topic= and match_urlpattern=', async () => {
+    const conn = await subscribe(
+      `${subscribeUrl(h.url, ['https://example.com/mix/{n}'])}&match_exact=https%3A%2F%2Fexample.com%2Fe&match_urlpattern=https%3A%2F%2Fexample.com%2Fp%2F%3Ax`,
+    );
+    assert.equal(conn.status, 200);
+    const viaTemplate = await publishOk(h.url, { topic: 'https://example.com/mix/1' });
+    const viaExact = await publishOk(h.url, { topic: 'https://example.com/e' });
+    const viaPattern = await publishOk(h.url, { topic: 'https://example.com/p/2' });
+    await publishOk(h.url, { topic: 'https://example.com/other' });
+    await conn.waitFor(() => conn.events.length >= 3, 'three updates');
+    assert.deepEqual(
+      conn.events.map((e) => e.lastEventId),
+      [viaTemplate, viaExact, viaPattern],
+    );
+  });
+
+  for (const [name, hint] of [
+    ['matchExact', /use match_exact/],
+    ['matchURLPattern', /use match_urlpattern/],
+    ['MATCH_EXACT', /use match_exact/],
+    ['match_URLPattern', /use match_urlpattern/],
+    ['Match', /use match\b/],
+    ['matches', /unknown matcher parameter "matches"/],
+    ['match_regex', /unknown matcher parameter "match_regex"/],
+  ] as const) {
+    it(`refuses the matcher parameter ${name} with 400 naming the right spelling`, async () => {
+      const res = await getText(`${h.url}?${name}=https%3A%2F%2Fexample.com%2Fa`);
+      assert.equal(res.status, 400, res.body);
+      assert.match(res.body, hint);
+    });
+  }
+
+  for (const [name, query] of [
+    ['a zero-width space (Cf) in match', 'match=a%E2%80%8Bb'],
+    [
+      'a bidi override (Cf) in match_urlpattern',
+      'match_urlpattern=https%3A%2F%2Fexample.com%2F%E2%80%AE%3Ax',
+    ],
+    ['a BOM (Cf) in topic', 'topic=%EF%BB%BFa'],
+    ['a C1 control in match_exact', 'match_exact=a%C2%85b'],
+    ['a format character in last_event_id', 'match=a&last_event_id=x%E2%80%8By'],
+    ['a C1 control in lastEventID', 'topic=a&lastEventID=x%C2%9By'],
+    ['invalid UTF-8 in match_urlpattern', 'match_urlpattern=https%3A%2F%2Fexample.com%2F%FF'],
+    ['invalid UTF-8 in match_exact', 'match_exact=%C0%AF'],
+  ] as const) {
+    it(`refuses ${name} with 400`, async () => {
+      const res = await getText(`${h.url}?${query}`);
+      assert.equal(res.status, 400, res.body);
+      assert.match(
+        res.body,
+        /control characters or format characters|invalid UTF-8|last event id is invalid/,
+      );
+    });
+  }
+
+  it('refuses a format character in the Last-Event-ID header with 400', async () => {
+    const res = await getText(subscribeUrl(h.url, ['a']), {
+      'last-event-id': Buffer.from('x\u200By', 'utf8').toString('latin1'),
+    });
+    assert.equal(res.status, 400, res.body);
+    assert.match(res.body, /last event id is invalid/);
+  });
+
   it('matches *, exact topics, URI templates (topic=), match= and URL patterns', async () => {
     const all = await subscribe(subscribeUrl(h.url, ['*']));
     const exact = await subscribe(subscribeUrl(h.url, ['https://example.com/books/1']));
@@ -96,7 +159,7 @@ describe('subscribe', () => {
       subscribeUrl(h.url, [], { match_urlpattern: 'https://example.com/books/:id' }),
     );
     const pattern2 = await subscribe(
-      subscribeUrl(h.url, [], { matchURLPattern: 'https://example.com/authors/:id' }),
+      subscribeUrl(h.url, [], { match_urlpattern: 'https://example.com/authors/:id' }),
     );
     const book1 = await publishOk(h.url, { topic: 'https://example.com/books/1', data: 'b1' });
     const book2 = await publishOk(h.url, { topic: 'https://example.com/books/2', data: 'b2' });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { FeedGap, Transport } from '../../src/transport/types.js';
 import type { TransportTestOptions } from './conformance.js';
-import { collector, ids, publishAll, range, rejectsWith, update } from './helpers.js';
+import { collector, ids, publishAll, range, update } from './helpers.js';
 
 /** Two transports on one store, as two hub processes would hold them. */
 export interface TwoNodeFixture {
@@ -89,14 +89,24 @@ export function twoNodeConformance(name: string, factory: TwoNodeFactory): void 
       assert.deepEqual(pageA, pageB);
     });
 
-    it('refuses an id already stored through the other node', async (t) => {
+    it('accepts an id already stored through the other node; both resolve the earliest occurrence', async (t) => {
       const { a, b } = await open(t);
       await a.publish(update('same'));
-      await rejectsWith(b.publish(update('same', { data: 'other' })), 'DUPLICATE_ID');
-      assert.deepEqual(
-        (await b.replay('earliest')).updates.map((u) => u.data),
-        ['data of same'],
-      );
+      await a.publish(update('between'));
+      await b.publish(update('same', { data: 'other' }));
+      await b.publish(update('last'));
+      const first = (await a.read(0, Number.MAX_SAFE_INTEGER, 10))[0]!.position;
+      for (const node of [a, b]) {
+        assert.deepEqual(
+          (await node.replay('earliest')).updates.map((u) => u.data),
+          ['data of same', 'data of between', 'other', 'data of last'],
+        );
+        assert.equal(await node.positionOf('same'), first);
+        assert.deepEqual(
+          (await node.replay('same')).updates.map((u) => u.data),
+          ['data of between', 'other', 'data of last'],
+        );
+      }
     });
 
     it('a lagging feed catches up in order; history and live together hold each update once', async (t) => {

@@ -360,25 +360,60 @@ export function transportConformance(
     });
 
     describe('duplicate ids', () => {
-      it('rejects an id already in history, without storing or delivering it', async (t) => {
+      it('stores and delivers a reused id; positionOf and replay resolve the earliest occurrence', async (t) => {
         const transport = await open(t);
         const c = collector(transport);
         await transport.publish(update('a'));
         await transport.publish(update('b'));
-        await rejectsWith(transport.publish(update('a', { data: 'again' })), 'DUPLICATE_ID');
+        await transport.publish(update('a', { data: 'again' }));
         await transport.publish(update('c'));
-        assert.deepEqual(ids(await c.waitFor(3)), ['a', 'b', 'c']);
-        assert.deepEqual(ids((await transport.replay('earliest')).updates), ['a', 'b', 'c']);
-        assert.equal((await transport.replay('earliest')).updates[0]!.data, 'data of a');
+        assert.deepEqual(ids(await c.waitFor(4)), ['a', 'b', 'a', 'c']);
+        const all = (await transport.replay('earliest')).updates;
+        assert.deepEqual(ids(all), ['a', 'b', 'a', 'c']);
+        assert.deepEqual(
+          all.map((u) => u.data),
+          ['data of a', 'data of b', 'again', 'data of c'],
+        );
+        const stored = await transport.read(0, Number.MAX_SAFE_INTEGER, 10);
+        assert.equal(await transport.positionOf('a'), stored[0]!.position);
+        // Everything after the earliest `a`, the later `a` included (Mercure, Reconciliation).
+        const after = await transport.replay('a');
+        assert.equal(after.found, true);
+        assert.deepEqual(
+          after.updates.map((u) => u.data),
+          ['data of b', 'again', 'data of c'],
+        );
+        assert.equal(await transport.lastId(), 'c');
       });
 
-      it('accepts an id again once it has left the history', async (t) => {
-        const transport = await open(t, { maxHistory: 2 });
-        await publishAll(transport, ['a', 'b', 'c']);
+      it('once the earliest occurrence is trimmed, resolves the earliest one still retained', async (t) => {
+        const transport = await open(t, { maxHistory: 3 });
+        await publishAll(transport, ['a', 'b']);
         await transport.publish(update('a', { data: 'second a' }));
-        const { updates } = await transport.replay('earliest');
-        assert.deepEqual(ids(updates), ['c', 'a']);
-        assert.equal(updates[1]!.data, 'second a');
+        await transport.publish(update('c'));
+        // The first `a` left the history; the second is now the earliest `a` in it.
+        const stored = await transport.read(0, Number.MAX_SAFE_INTEGER, 10);
+        assert.deepEqual(ids(stored.map((s) => s.update)), ['b', 'a', 'c']);
+        assert.equal(await transport.positionOf('a'), stored[1]!.position);
+        assert.deepEqual(ids((await transport.replay('a')).updates), ['c']);
+        await publishAll(transport, ['d', 'e']);
+        assert.equal(await transport.positionOf('a'), undefined);
+        assert.equal((await transport.replay('a')).found, false);
+      });
+
+      it('resolves an id reused many times by its earliest retained occurrence as they leave', async (t) => {
+        const transport = await open(t, { maxHistory: 4 });
+        for (let i = 0; i < 6; i++) await transport.publish(update('same', { data: `#${i}` }));
+        const stored = await transport.read(0, Number.MAX_SAFE_INTEGER, 10);
+        assert.deepEqual(
+          stored.map((s) => s.update.data),
+          ['#2', '#3', '#4', '#5'],
+        );
+        assert.equal(await transport.positionOf('same'), stored[0]!.position);
+        assert.deepEqual(
+          (await transport.replay('same')).updates.map((u) => u.data),
+          ['#3', '#4', '#5'],
+        );
       });
     });
 

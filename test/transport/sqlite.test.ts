@@ -31,8 +31,8 @@ function tempDir(t: TestContext): string {
   return dir;
 }
 
-function update(id: string): Update {
-  return { id, topics: ['https://example.com/t'], data: `data ${id}`, private: false };
+function update(id: string, extra: Partial<Update> = {}): Update {
+  return { id, topics: ['https://example.com/t'], data: `data ${id}`, private: false, ...extra };
 }
 
 function ids(updates: readonly Update[]): string[] {
@@ -83,7 +83,7 @@ describe('SqliteTransport', () => {
     return transport;
   }
 
-  it('keeps history, lastId and duplicate detection across a restart', async (t) => {
+  it('keeps history, lastId and the earliest occurrence of a reused id across a restart', async (t) => {
     const path = join(tempDir(t), 'hub.db');
     const first = open(t, { path });
     for (const id of range(5)) await first.publish(update(id));
@@ -95,14 +95,15 @@ describe('SqliteTransport', () => {
       found: true,
       updates: [update('u3'), update('u4')],
     });
-    await assert.rejects(second.publish(update('u1')), (err: unknown) =>
-      isSseHubError(err, 'DUPLICATE_ID'),
-    );
+    const positionOfU1 = await second.positionOf('u1');
     const live: string[] = [];
     second.subscribe((u) => live.push(u.id));
+    await second.publish(update('u1', { data: 'reused' }));
     await second.publish(update('u5'));
-    assert.deepEqual(live, ['u5']);
-    assert.deepEqual(ids((await second.replay('earliest')).updates), range(6));
+    assert.deepEqual(live, ['u1', 'u5']);
+    assert.deepEqual(ids((await second.replay('earliest')).updates), [...range(5), 'u1', 'u5']);
+    assert.equal(await second.positionOf('u1'), positionOfU1);
+    assert.deepEqual(ids((await second.replay('u1')).updates), ['u2', 'u3', 'u4', 'u1', 'u5']);
   });
 
   it('trims to a lowered maxHistory when reopened', async (t) => {
@@ -162,6 +163,84 @@ describe('SqliteTransport', () => {
     assert.ok((await transport.bounds()).epoch.length > 0);
   });
 
+  it('upgrades a version 2 file in place: rows, positions, epoch and last sequence stay; ids may repeat', async (t) => {
+    const path = join(tempDir(t), 'v2.db');
+    const v2 = new Database(path);
+    // The version 2 schema exactly as ssehub wrote it, with u0..u4 of which u0, u1 were trimmed.
+    v2.exec(`
+      CREATE TABLE updates (
+        sequence INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        topics TEXT NOT NULL,
+        data TEXT NOT NULL,
+        private INTEGER NOT NULL,
+        type TEXT,
+        retry INTEGER,
+        created_at INTEGER NOT NULL
+      );
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      INSERT INTO meta (key, value) VALUES ('epoch', 'epoch-of-v2');
+      PRAGMA user_version = 2;
+    `);
+    const insert = v2.prepare(
+      'INSERT INTO updates (id, topics, data, private, type, retry, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
+    for (let i = 0; i < 7; i++) {
+      insert.run(
+        `u${i}`,
+        '["https://example.com/t"]',
+        `data ${i}`,
+        i % 2,
+        i === 3 ? 'x' : null,
+        null,
+        Date.now(),
+      );
+    }
+    // u0, u1 trimmed; u6 (the newest) trimmed too, so sqlite_sequence (7) is above max(sequence).
+    v2.exec("DELETE FROM updates WHERE id IN ('u0', 'u1', 'u6')");
+    v2.close();
+
+    const transport = open(t, { path });
+    assert.equal((await transport.bounds()).epoch, 'epoch-of-v2');
+    assert.deepEqual(await transport.bounds(), { oldest: 3, newest: 7, epoch: 'epoch-of-v2' });
+    const { updates } = await transport.replay('earliest');
+    assert.deepEqual(
+      updates.map((u) => [u.id, u.data, u.private, u.type]),
+      [
+        ['u2', 'data 2', false, undefined],
+        ['u3', 'data 3', true, 'x'],
+        ['u4', 'data 4', false, undefined],
+        ['u5', 'data 5', true, undefined],
+      ],
+    );
+    assert.equal(await transport.positionOf('u3'), 4);
+    // The next position continues after the last one issued (7), not after the newest row (6).
+    await transport.publish(update('u3', { data: 'reused' }));
+    const newest = await transport.read(5, 100, 10);
+    assert.deepEqual(
+      newest.map((s) => [s.position, s.update.id]),
+      [
+        [6, 'u5'],
+        [8, 'u3'],
+      ],
+    );
+    assert.equal(await transport.positionOf('u3'), 4);
+    await transport.close();
+    const db = new Database(path, { readonly: true });
+    try {
+      assert.equal(db.pragma('user_version', { simple: true }), 3);
+      const indexes = db
+        .prepare<[], { name: string; unique: number }>("PRAGMA index_list('updates')")
+        .all();
+      assert.deepEqual(
+        indexes.map((i) => [i.name, i.unique]),
+        [['updates_id', 0]],
+      );
+    } finally {
+      db.close();
+    }
+  });
+
   it('stores the file in WAL mode and creates missing directories', async (t) => {
     const path = join(tempDir(t), 'a', 'b', 'hub.db');
     const transport = open(t, { path });
@@ -170,7 +249,7 @@ describe('SqliteTransport', () => {
     const db = new Database(path, { readonly: true });
     try {
       assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
-      assert.equal(db.pragma('user_version', { simple: true }), 2);
+      assert.equal(db.pragma('user_version', { simple: true }), 3);
     } finally {
       db.close();
     }

@@ -17,27 +17,34 @@ const DEFAULT_BASE = 'https://localhost/';
 /** An update that passed validation; `id` is still undefined when the hub must generate one. */
 export type ValidUpdate = Omit<Update, 'id'> & { id: string | undefined };
 
-/** True when `text` holds a C0 control, DEL or a C1 control: never part of a topic (Mercure). */
+/**
+ * C0 controls, DEL, C1 controls and Unicode format characters (general category Cf: soft hyphen,
+ * zero-width and bidirectional controls, BOM, tag characters): none may appear in a topic, a
+ * matcher, an id or a type (Mercure, Terminology and Publication). Cf characters are invisible, so
+ * two topics or ids that look alike could differ, and bidi controls reorder what an operator
+ * reads in a log. Node's ICU may know an older Unicode than the spec pins (17.0): a character
+ * that became Cf later passes, which the spec allows ("MAY also reject").
+ */
+const FORMAT_CHARACTER = /\p{Cf}/u;
+
+/** True when `text` holds a C0 or C1 control, DEL or a format (Cf) character. */
 export function hasControlCharacter(text: string): boolean {
+  // The code-unit loop settles the controls; the Cf regex only runs when a character could be one
+  // (the first is U+00AD), so an ASCII topic or id costs one pass.
+  let mayBeFormat = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) return true;
+    if (c >= 0xad) mayBeFormat = true;
   }
-  return false;
+  return mayBeFormat && FORMAT_CHARACTER.test(text);
 }
 /**
- * True when `text` holds a C0 control or DEL: never part of an event id, which is also echoed in
- * the Last-Event-ID response header, where these characters are not allowed.
+ * Same rule as topics (an id also travels in the `Last-Event-ID` header, where C0 controls and
+ * DEL are not allowed, and ids are compared byte for byte, so an invisible character would make
+ * two ids that look the same).
  */
-export function hasIdControlCharacter(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x20 || c === 0x7f) return true;
-  }
-  return false;
-}
-// id and event are SSE fields: a line break or NUL would end the field or inject another.
-const FIELD_BREAK = /[\r\n\0]/;
+export const hasIdControlCharacter = hasControlCharacter;
 const RESERVED_PATH = '/.well-known/mercure';
 // Only used to resolve relative topics; any absolute URL would do.
 const RESOLVE_BASE = 'http://hub.invalid/';
@@ -64,16 +71,26 @@ export function isReservedTopic(topic: string): boolean {
   return path === RESERVED_PATH || path.startsWith(`${RESERVED_PATH}/`);
 }
 
-/** Throws INVALID_TOPIC unless `topic` is a non-empty string without control characters. */
-export function checkTopicText(topic: unknown, maxLength: number): string {
+const CHARACTER_RULE = 'must not contain control characters or format characters (Cf)';
+
+/**
+ * Throws unless `topic` is a non-empty string within `maxLength` without control or format
+ * characters. Too long is INVALID_TOPIC (400) by default, as subscribe requires; publish passes
+ * FIELD_TOO_LARGE (413).
+ */
+export function checkTopicText(
+  topic: unknown,
+  maxLength: number,
+  tooLong: 'INVALID_TOPIC' | 'FIELD_TOO_LARGE' = 'INVALID_TOPIC',
+): string {
   if (typeof topic !== 'string' || topic.length === 0) {
     throw new SseHubError('INVALID_TOPIC', 'a topic must be a non-empty string');
   }
   if (topic.length > maxLength) {
-    throw new SseHubError('INVALID_TOPIC', `a topic is longer than ${maxLength} characters`);
+    throw new SseHubError(tooLong, `a topic is longer than ${maxLength} characters`);
   }
   if (hasControlCharacter(topic)) {
-    throw new SseHubError('INVALID_TOPIC', 'a topic must not contain control characters');
+    throw new SseHubError('INVALID_TOPIC', `a topic ${CHARACTER_RULE}`);
   }
   return topic;
 }
@@ -101,11 +118,15 @@ export function matchedTopicLength(topic: string, base: string): number {
 
 /** A topic to publish: checkTopicText, and the length limit also holds percent-encoded. */
 function checkPublishTopic(topic: unknown, maxLength: number, base: string): string {
-  const text = checkTopicText(topic, maxLength);
+  const text = checkTopicText(topic, maxLength, 'FIELD_TOO_LARGE');
+  // `*` is the wildcard of every matcher type: as a topic it could not be told apart from it.
+  if (text === '*') {
+    throw new SseHubError('RESERVED_TOPIC', "* is the topic matchers' wildcard, not a topic");
+  }
   const encoded = matchedTopicLength(text, base);
   if (encoded > maxLength) {
     throw new SseHubError(
-      'INVALID_TOPIC',
+      'FIELD_TOO_LARGE',
       `a topic is ${encoded} characters long once percent-encoded (as URL patterns match it); the limit is ${maxLength}`,
     );
   }
@@ -115,23 +136,23 @@ function checkPublishTopic(topic: unknown, maxLength: number, base: string): str
 function checkId(id: unknown, maxLength: number): string | undefined {
   if (id === undefined || id === '') return undefined;
   if (typeof id !== 'string') throw new SseHubError('INVALID_ID', 'id must be a string');
-  if (id.startsWith('#')) throw new SseHubError('INVALID_ID', 'id must not start with #');
-  if (hasIdControlCharacter(id)) {
-    throw new SseHubError('INVALID_ID', 'id must not contain control characters');
-  }
-  if (id === EARLIEST) throw new SseHubError('INVALID_ID', 'earliest is a reserved id');
   if (id.length > maxLength) {
-    throw new SseHubError('INVALID_ID', `id is longer than ${maxLength} characters`);
+    throw new SseHubError('FIELD_TOO_LARGE', `id is longer than ${maxLength} characters`);
   }
+  if (id.startsWith('#')) throw new SseHubError('INVALID_ID', 'id must not start with #');
+  if (hasIdControlCharacter(id)) throw new SseHubError('INVALID_ID', `id ${CHARACTER_RULE}`);
+  if (id === EARLIEST) throw new SseHubError('INVALID_ID', 'earliest is a reserved id');
   return id;
 }
 
-function checkType(type: unknown): string | undefined {
+function checkType(type: unknown, maxLength: number): string | undefined {
   if (type === undefined || type === '') return undefined;
   if (typeof type !== 'string') throw new SseHubError('INVALID_TYPE', 'type must be a string');
-  if (FIELD_BREAK.test(type)) {
-    throw new SseHubError('INVALID_TYPE', 'type must not contain CR, LF or NUL');
+  if (type.length > maxLength) {
+    throw new SseHubError('FIELD_TOO_LARGE', `type is longer than ${maxLength} characters`);
   }
+  // Also keeps CR, LF and NUL out of the SSE `event:` field, where they would end the field.
+  if (hasControlCharacter(type)) throw new SseHubError('INVALID_TYPE', `type ${CHARACTER_RULE}`);
   // Reserved: clients of the hub listen for `mercure` events of their own.
   if (type === 'mercure') throw new SseHubError('INVALID_TYPE', 'mercure is a reserved type');
   return type;
@@ -139,8 +160,9 @@ function checkType(type: unknown): string | undefined {
 
 /**
  * Validates a publish (from HTTP or from server code) and returns the update to store. Throws
- * MISSING_TOPIC, TOO_MANY_TOPICS, INVALID_TOPIC, RESERVED_TOPIC, INVALID_ID, INVALID_TYPE,
- * INVALID_RETRY or INVALID_EVENT.
+ * MISSING_TOPIC, INVALID_TOPIC, RESERVED_TOPIC, INVALID_ID, INVALID_TYPE, INVALID_RETRY or
+ * INVALID_EVENT (400), and TOO_MANY_UPDATE_TOPICS or FIELD_TOO_LARGE (413: the spec answers a
+ * publish over an implementation limit with 413 "Content Too Large", a subscribe with 400).
  */
 export function validatePublish(input: PublishInput, limits: PublishLimits): ValidUpdate {
   if (input === null || typeof input !== 'object') {
@@ -149,7 +171,7 @@ export function validatePublish(input: PublishInput, limits: PublishLimits): Val
   const topics = input.topics;
   if (!Array.isArray(topics) || topics.length === 0) throw new SseHubError('MISSING_TOPIC');
   if (topics.length > limits.maxTopicsPerRequest) {
-    throw new SseHubError('TOO_MANY_TOPICS', `at most ${limits.maxTopicsPerRequest}`);
+    throw new SseHubError('TOO_MANY_UPDATE_TOPICS', `at most ${limits.maxTopicsPerRequest}`);
   }
   for (const topic of topics) {
     checkPublishTopic(topic, limits.maxTopicLength, limits.publicUrl ?? DEFAULT_BASE);
@@ -166,7 +188,7 @@ export function validatePublish(input: PublishInput, limits: PublishLimits): Val
     data,
     private: input.private === true,
   };
-  const type = checkType(input.type);
+  const type = checkType(input.type, limits.maxTopicLength);
   if (type !== undefined) update.type = type;
   if (input.retry !== undefined) update.retry = checkRetry(input.retry);
   return update;

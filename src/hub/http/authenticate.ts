@@ -8,6 +8,8 @@ export interface Authentication {
   /** The verified claims; undefined when the request carried no token. */
   claims: Claims | undefined;
   source: TokenSource | undefined;
+  /** The verified token itself (for claims the authorizer does not map, such as `sub`). */
+  token: string | undefined;
 }
 
 /**
@@ -21,7 +23,7 @@ export async function authenticate(
   role: TokenRole,
 ): Promise<Authentication> {
   const found = extractToken(req.headers, query, ctx.options.allowQueryToken);
-  if (found === undefined) return { claims: undefined, source: undefined };
+  if (found === undefined) return { claims: undefined, source: undefined, token: undefined };
   let claims = ctx.tokens.get(role, found.token);
   if (claims === undefined) {
     try {
@@ -31,5 +33,5 @@ export async function authenticate(
     }
     ctx.tokens.set(role, found.token, claims);
   }
-  return { claims, source: found.source };
+  return { claims, source: found.source, token: found.token };
 }

@@ -8,6 +8,7 @@ import type {
 } from '../core/index.js';
 import type { ResolvedHubOptions } from '../options.js';
 import type { MatcherCache } from '../selectors/index.js';
+import type { ClientStreams } from './client-streams.js';
 
 /** How an update reached the hub, for the publish log line. */
 export type PublishVia = 'http' | 'api';
@@ -23,6 +24,8 @@ export interface HubContext {
   readonly deadlines: DeadlineTimer;
   /** Claims of recently verified tokens. */
   readonly tokens: VerifiedTokenCache;
+  /** Open streams per client (`maxStreamsPerClient`). */
+  readonly clientStreams: ClientStreams;
   /** Present when the `subscriptions` option is on. */
   readonly registry: SubscriptionRegistry | undefined;
   /** False once shutdown began. */

@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { errorTable, isSseHubError, SseHubError } from '../../errors.js';
+import { TOO_MANY_STREAMS_RETRY_AFTER_S } from './client-streams.js';
 
 const CHALLENGE = 'Bearer realm="mercure"';
 
@@ -20,7 +21,7 @@ export function challengeFor(err: SseHubError): string | undefined {
 }
 
 /**
- * The client-facing text of an error. Request errors (400, 404, 405, 409, 413, 415) say what was
+ * The client-facing text of an error. Request errors (400, 404, 405, 413, 415, 429) say what was
  * wrong with the input; auth and server errors give only the table's message, so nothing about a
  * token or the hub's internals leaks.
  */
@@ -64,6 +65,9 @@ export function sendError(
   // Overload passes quickly (the backlog drains in seconds); tell clients when to come back.
   if (err?.code === 'HUB_OVERLOADED' && headers['Retry-After'] === undefined) {
     headers['Retry-After'] = '1';
+  }
+  if (err?.code === 'TOO_MANY_STREAMS' && headers['Retry-After'] === undefined) {
+    headers['Retry-After'] = String(TOO_MANY_STREAMS_RETRY_AFTER_S);
   }
   const challenge = err === undefined ? undefined : challengeFor(err);
   if (challenge !== undefined) headers['WWW-Authenticate'] = challenge;

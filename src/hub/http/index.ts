@@ -1,5 +1,6 @@
 // The Mercure HTTP surface: routing, the handlers and what they share (`HubContext`). Imports
 // core/, auth/, selectors/ (through their indexes) and, of the top level, only options.ts.
+export { ClientStreams, clientKey } from './client-streams.js';
 export type { HubContext, PublishVia } from './context.js';
 export { type DiscoveryOptions, discoveryLinkHeader, setDiscoveryLink } from './discovery.js';
 export { createRequestHandler, type HubRequestHandler } from './request-router.js';

@@ -20,7 +20,8 @@ export function authorizePublish(ctx: HubContext, claims: Claims, topics: readon
 /**
  * `POST /.well-known/mercure`: authenticate (401), check the Origin of cookie-authenticated
  * requests (403, the CSRF guard), read the form (415, 413), validate (400), authorize every topic
- * (403), store (409 on a duplicate id); answer 200 with the id as text/plain.
+ * (403), store (a reused id is stored too: ids are unique only by recommendation); answer 200 with
+ * the id as text/plain.
  */
 export async function handlePublish(
   ctx: HubContext,

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { decodeJwt } from 'jose';
 import { SseHubError } from '../../errors.js';
 import { createEventStream } from '../../stream/adapters/node.js';
 import type { EventStream } from '../../stream/event-stream.js';
@@ -11,7 +12,8 @@ import {
   Subscriber,
   type SubscriberEndReason,
 } from '../core/index.js';
-import { authenticate } from './authenticate.js';
+import { type Authentication, authenticate } from './authenticate.js';
+import { clientKey } from './client-streams.js';
 import type { HubContext } from './context.js';
 import { parseSubscribeParams } from './subscribe-params.js';
 
@@ -25,6 +27,17 @@ function deadlineOf(ctx: HubContext, claims: Claims | undefined): number {
     deadline = Math.min(deadline, Date.now() + lifetime);
   }
   return deadline;
+}
+
+/** `iss` and `sub` of the (verified) token, which the claims do not carry. */
+function tokenSubject(auth: Authentication): { iss?: string; sub?: string } | undefined {
+  if (auth.token === undefined) return undefined;
+  try {
+    const { iss, sub } = decodeJwt(auth.token);
+    return { ...(iss === undefined ? {} : { iss }), ...(sub === undefined ? {} : { sub }) };
+  } catch {
+    return undefined; // verified, so it decodes; a token it cannot read counts by address
+  }
 }
 
 /**
@@ -48,6 +61,18 @@ export async function handleSubscribe(
   if (auth.claims === undefined && !options.anonymous) throw new SseHubError('UNAUTHORIZED');
   const params = parsed.compile();
   if (!ctx.accepting) throw new SseHubError('SHUTTING_DOWN');
+  // Last of the checks that can refuse, so a refused request holds no slot; the slot is given back
+  // when the subscriber ends, however it ends.
+  const releaseSlot =
+    options.maxStreamsPerClient === 0
+      ? () => {}
+      : ctx.clientStreams.acquire(clientKey(req, tokenSubject(auth)));
+  if (releaseSlot === undefined) {
+    throw new SseHubError(
+      'TOO_MANY_STREAMS',
+      `at most ${options.maxStreamsPerClient} per client (maxStreamsPerClient)`,
+    );
+  }
 
   const subscriber = new Subscriber({
     id: generateUpdateId(),
@@ -60,6 +85,7 @@ export async function handleSubscribe(
   });
   let opened = false;
   subscriber.onEnd((reason: SubscriberEndReason) => {
+    releaseSlot();
     core.delete(subscriber);
     ctx.deadlines.delete(subscriber);
     if (!opened) return;

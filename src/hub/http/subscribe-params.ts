@@ -8,14 +8,35 @@ import {
   type SelectorMode,
 } from '../selectors/index.js';
 
-/** Subscribe query parameters and how their values are read. */
+/**
+ * Subscribe query parameters and how their values are read: draft 07's `topic`, and the current
+ * spec's `match` (the default type, exact), `match_exact` (its explicit spelling) and
+ * `match_<type>` for the other types, always in the type name's canonical form.
+ */
 const SELECTOR_PARAMS: ReadonlyMap<string, SelectorMode> = new Map([
   ['topic', 'template'], // draft 07
-  ['match', 'exact'], // draft 08
-  ['matchExact', 'exact'],
+  ['match', 'exact'],
+  ['match_exact', 'exact'],
   ['match_urlpattern', 'urlpattern'],
-  ['matchURLPattern', 'urlpattern'],
 ]);
+
+/**
+ * The spec reserves every parameter name that begins with `match` (ASCII case-insensitively) and
+ * requires a 400 for those naming no supported type. Old drafts' camelCase names and other
+ * spellings that plainly mean a supported type get a message naming the right one, because a
+ * request that silently fell back to another type would subscribe to something else.
+ */
+function unknownMatcherParameter(name: string): SseHubError {
+  const folded = name.toLowerCase().replaceAll('_', '');
+  const meant = [...SELECTOR_PARAMS.keys()].find(
+    (known) => known !== 'topic' && known.replaceAll('_', '') === folded,
+  );
+  const hint = meant === undefined ? '' : `; use ${meant}`;
+  return new SseHubError(
+    'INVALID_TOPIC',
+    `unknown matcher parameter ${JSON.stringify(name)}${hint} (supported: match, match_exact, match_urlpattern, and topic of draft 07)`,
+  );
+}
 
 export interface SubscribeParams {
   selectors: Selector[];
@@ -82,9 +103,9 @@ function decodeHeaderText(value: string): string {
 }
 
 /**
- * Reads the selectors of a subscribe request: `topic=` (exact, `*` or URI template), `match=`
- * (exact) and `match_urlpattern=` / `matchURLPattern=` (URL pattern), deduplicated. Any other
- * `match…` parameter is a misspelled matcher type and is refused, as draft 08 requires. Only
+ * Reads the selectors of a subscribe request: `topic=` (exact, `*` or URI template), `match=` /
+ * `match_exact=` (exact) and `match_urlpattern=` (URL pattern), deduplicated; one request may mix
+ * them. Any other `match…` parameter names no supported matcher type and is refused. Only
  * cheap checks run here; the selectors compile in `compile()` of the result.
  */
 export function parseSubscribeParams(
@@ -98,9 +119,7 @@ export function parseSubscribeParams(
   for (const [name, value] of query) {
     const mode = SELECTOR_PARAMS.get(name);
     if (mode === undefined) {
-      if (name.toLowerCase().startsWith('match')) {
-        throw new SseHubError('INVALID_TOPIC', `unknown matcher parameter ${JSON.stringify(name)}`);
-      }
+      if (name.slice(0, 5).toLowerCase() === 'match') throw unknownMatcherParameter(name);
       continue;
     }
     checkTopicText(value, limits.maxTopicLength);

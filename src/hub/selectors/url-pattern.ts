@@ -1,5 +1,5 @@
 /**
- * WHATWG URL patterns (Mercure draft 08 `match_urlpattern=` / `matchURLPattern=`), matched in
+ * WHATWG URL patterns (Mercure `match_urlpattern=`), matched in
  * linear time.
  *
  * The installed `urlpattern-polyfill` validates the pattern, resolves it against the base URL and

@@ -158,7 +158,7 @@ export interface RedisKeys {
   seq: string;
   /** Hash: epoch id and the position the epoch started after. */
   meta: string;
-  /** Hash: update id → stream entry id, for duplicate checks and `positionOf`. */
+  /** Hash: update id → entry ids of its occurrences in the stream, oldest first (see scripts.ts). */
   index: string;
   /** Sorted set: node id → presence expiry (Redis server time, ms). */
   nodes: string;

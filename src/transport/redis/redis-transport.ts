@@ -128,11 +128,7 @@ export class RedisTransport implements Transport, TransportHealth, Presence {
     } catch (err) {
       throw this.#failure(err, 'publish failed', 'TRANSPORT_FAILURE');
     }
-    const [ok, position, epoch, start] = reply;
-    if (ok !== 1) {
-      this.#feed.notice(epoch, start);
-      throw new SseHubError('DUPLICATE_ID', stored.id);
-    }
+    const [, position, epoch, start] = reply;
     await this.#feed.offer({ epoch, start }, { position, update: stored });
   }
 

@@ -45,13 +45,6 @@ local function positionOf(entryId)
   return tonumber(string.match(entryId, '^%d+'))
 end
 
--- Outside retention (hidden from reads, not a duplicate): beyond the count bound (counted back
--- from the newest position, which is exact because positions are consecutive) or older than the
--- cutoff.
-local function expired(pos, at, top)
-  return (maxHistory >= 0 and pos <= top - maxHistory) or at < cutoff
-end
-
 -- Outside the stream: beyond the count bound and the feed window, or older than the cutoff.
 local function gone(pos, at, top)
   return (keepInStream >= 0 and pos <= top - keepInStream) or at < cutoff
@@ -63,8 +56,22 @@ local function visible(oldest, top)
   return oldest
 end
 
+-- The index maps an update id to the entry ids of its occurrences in the stream, oldest first,
+-- separated by spaces: one entry id unless the publisher reused the id (Mercure makes unique ids
+-- a SHOULD, and a cursor resolves to the earliest occurrence still retained). Entries leave the
+-- stream oldest first, so the one leaving is always the first of its id's list.
+local function unindex(id, entryId)
+  local list = redis.call('HGET', index, id)
+  if not list then return end
+  if list == entryId then
+    redis.call('HDEL', index, id)
+  elseif string.sub(list, 1, #entryId + 1) == entryId .. ' ' then
+    redis.call('HSET', index, id, string.sub(list, #entryId + 2))
+  end
+end
+
 -- Removes at most 'batch' entries past the stream's bounds from the oldest end, with their index
--- entries (unless the id was published again since). The newest entry always stays in the
+-- entries. The newest entry always stays in the
 -- stream, hidden when past retention, so every node's feed can still read it (everything
 -- expired). Returns the oldest position the stream holds (top + 1 when none), or false when
 -- entries past the bounds remain: the caller calls again, so one call never blocks Redis long.
@@ -92,7 +99,7 @@ local function trim(top)
         if keep then return pos end
         return top + 1
       end
-      if redis.call('HGET', index, f[2]) == e[1] then redis.call('HDEL', index, f[2]) end
+      unindex(f[2], e[1])
       removed, last = removed + 1, e[1]
     end
   end
@@ -103,18 +110,11 @@ end
 
 /**
  * Publish. ARGV[6..8]: update id, creation time (ms), payload. Returns `{1, position, epoch,
- * start}`, or `{0, 0, epoch, start}` when the id is still retained (DUPLICATE_ID).
+ * start}`. A reused id is stored too, its entry appended to the id's index list (so appending
+ * costs O(occurrences retained), which only a publisher reusing one id for everything pays).
  */
 export const PUBLISH_LUA = `${PRELUDE}
 local ep, start = epoch()
-local top = newest()
-local prev = redis.call('HGET', index, ARGV[6])
-if prev then
-  local e = redis.call('XRANGE', stream, prev, prev)
-  if e[1] and not expired(positionOf(prev), tonumber(e[1][2][4]), top) then
-    return {0, 0, ep, start}
-  end
-end
 local pos = redis.call('INCR', seqKey)
 local entryId = int(pos) .. '-0'
 local added = redis.pcall('XADD', stream, entryId, 'i', ARGV[6], 't', ARGV[7], 'd', ARGV[8])
@@ -123,7 +123,12 @@ if type(added) == 'table' and added.err then
   redis.call('SET', seqKey, int(pos - 1))
   return added
 end
-redis.call('HSET', index, ARGV[6], entryId)
+local prev = redis.call('HGET', index, ARGV[6])
+if prev then
+  redis.call('HSET', index, ARGV[6], prev .. ' ' .. entryId)
+else
+  redis.call('HSET', index, ARGV[6], entryId)
+end
 trim(pos)
 return {1, pos, ep, start}
 `;
@@ -169,10 +174,15 @@ if op == 'read' then
   return {ep, start, oldest, top, redis.call('XRANGE', stream, int(from), int(to), 'COUNT', limit)}
 end
 if op == 'position' then
-  local entryId = redis.call('HGET', index, ARGV[7])
-  if entryId then
-    local pos = positionOf(entryId)
-    if pos >= oldest and pos <= top then return {ep, start, oldest, top, pos} end
+  -- The earliest retained occurrence: occurrences still in the stream but hidden (past
+  -- retention, kept for the feed window) come first and are skipped.
+  local list = redis.call('HGET', index, ARGV[7])
+  if list then
+    for entryId in string.gmatch(list, '%S+') do
+      local pos = positionOf(entryId)
+      if pos > top then break end
+      if pos >= oldest then return {ep, start, oldest, top, pos} end
+    end
   end
   return {ep, start, oldest, top, -1}
 end
