@@ -59,6 +59,7 @@ export {
   DEFAULT_TOKEN_CACHE_SIZE,
   DEFAULT_TOKEN_CACHE_TTL_MS,
   type HubOptions,
+  type JwtIssuerOptions,
   type JwtKeyOptions,
   type ResolvedHubOptions,
   resolveHubOptions,

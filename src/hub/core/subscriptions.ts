@@ -1,4 +1,5 @@
 import type { Presence, PresenceEntry, Update } from '../../transport/types.js';
+import { payloadFor } from '../auth/index.js';
 import type { Subscriber } from './subscriber.js';
 
 /** The JSON-LD context of every subscription document. */
@@ -17,7 +18,7 @@ export interface SubscriptionDocument {
   /** The subscriber's id, `urn:uuid:…`. */
   subscriber: string;
   active: boolean;
-  /** The `payload` of the subscriber's token, when it has one. */
+  /** The payload the subscriber's token gives this subscription (auth `payloadFor`), if any. */
   payload?: unknown;
 }
 
@@ -52,7 +53,8 @@ function documentFor(topic: string, subscriber: Subscriber, active: boolean): Su
     subscriber: subscriber.id,
     active,
   };
-  const payload = subscriber.claims?.payload;
+  // Per subscription: the first subscribe detail matching its own matcher string (current tokens).
+  const payload = payloadFor(subscriber.claims, topic);
   if (payload !== undefined) doc.payload = payload;
   return doc;
 }
