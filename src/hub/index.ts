@@ -39,6 +39,10 @@ export {
   extractToken,
   type HubContext,
   type PublishVia,
+  RESOURCE_METADATA_SEGMENT,
+  resourceMetadata,
+  resourceMetadataPath,
+  resourceMetadataUrl,
   setDiscoveryLink,
   type TokenSource,
 } from './http/index.js';
