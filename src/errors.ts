@@ -51,6 +51,10 @@ export const errorTable = {
 
   // Hub: authorization
   UNAUTHORIZED: { status: 401, message: 'A valid token is required' },
+  INVALID_REQUEST: {
+    status: 400,
+    message: 'The access token is presented in a malformed way (Authorization: Bearer <token>)',
+  },
   TOKEN_EXPIRED: { status: 401, message: 'The token has expired' },
   INVALID_TOKEN: { status: 401, message: 'The token is invalid' },
   FORBIDDEN: { status: 403, message: 'The token does not allow this' },

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { SseHubError } from '../errors.js';
-import type { HubOptions, JwtKeyOptions } from '../hub/options.js';
+import type { HubOptions, JwtIssuerOptions, JwtKeyOptions } from '../hub/options.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS } from '../server/limits.js';
 import { LOG_LEVELS, type LogLevel, type ServerOptions } from '../server/options.js';
 import { checkDurability, parseTransportUrl } from '../transport/url.js';
@@ -156,6 +157,38 @@ function checkUrl(value: string | undefined, what: string): void {
   if (!ok) throw new SseHubError('INVALID_CONFIG', `${what} must be an http(s) URL`);
 }
 
+/**
+ * `--jwt-issuer` entries: `id` (bound to the top-level keys), `id=<http(s) JWKS URL>` or
+ * `id=@<file>` (an HMAC secret or a PEM public key, read now; a secret's trailing newline is
+ * dropped). Inline keys are not taken: a secret in a flag shows in `ps`.
+ */
+function issuerOptions(entries: string[]): JwtIssuerOptions[] {
+  return entries.map((entry) => {
+    const eq = entry.indexOf('=');
+    if (eq === -1) return { issuer: entry };
+    const issuer = entry.slice(0, eq);
+    const value = entry.slice(eq + 1);
+    if (issuer === '' || value === '') {
+      throw new SseHubError('INVALID_CONFIG', `--jwt-issuer: "${entry}" must be id or id=keys`);
+    }
+    if (value.startsWith('@')) {
+      let key: string;
+      try {
+        key = readFileSync(value.slice(1), 'utf8');
+      } catch (err) {
+        throw new SseHubError(
+          'INVALID_CONFIG',
+          `--jwt-issuer ${issuer}: cannot read ${value.slice(1)}: ${(err as Error).message}`,
+        );
+      }
+      if (!key.includes('-----BEGIN ')) key = key.replace(/\r?\n$/, '');
+      return { issuer, jwt: { key } };
+    }
+    checkUrl(value, `--jwt-issuer ${issuer}: the keys (a JWKS URL, or @file)`);
+    return { issuer, jwt: { jwksUrl: value } };
+  });
+}
+
 /** 32 random bytes: the HMAC-SHA256 key size, far past brute force. */
 function randomSecret(): string {
   return randomBytes(32).toString('base64url');
@@ -206,9 +239,13 @@ export function resolveServeConfig(
   const shared = keyOptions(str('jwtKey'), str('jwksUrl'), algorithms);
   const publisher = keyOptions(str('publisherJwtKey'), str('publisherJwksUrl'), algorithms);
   const subscriber = keyOptions(str('subscriberJwtKey'), str('subscriberJwksUrl'), algorithms);
+  const issuerList = list('jwtIssuer');
+  const issuers = issuerList === undefined ? undefined : issuerOptions(issuerList);
+  if (issuers !== undefined) hub.jwtIssuers = issuers;
+  const issuerKeys = issuers?.some((i) => i.jwt !== undefined) ?? false;
   let devSecret: string | undefined;
   let anonymous = bool('anonymous');
-  if (!shared && !publisher && !subscriber) {
+  if (!shared && !publisher && !subscriber && !issuerKeys) {
     // Development default: `npm start` must work with nothing configured.
     devSecret = generateSecret();
     hub.jwt = { key: devSecret };
@@ -217,13 +254,13 @@ export function resolveServeConfig(
     if (shared) hub.jwt = shared;
     if (publisher) hub.publisherJwt = publisher;
     if (subscriber) hub.subscriberJwt = subscriber;
-    if (!shared && !publisher) {
+    if (!shared && !publisher && !issuerKeys) {
       throw new SseHubError(
         'INVALID_CONFIG',
         'no key verifies publisher tokens: set --jwt-key (SSEHUB_JWT_KEY), --publisher-jwt-key or a JWKS URL',
       );
     }
-    if (!shared && !subscriber && anonymous !== true) {
+    if (!shared && !subscriber && !issuerKeys && anonymous !== true) {
       throw new SseHubError(
         'INVALID_CONFIG',
         'no key verifies subscriber tokens: set --jwt-key (SSEHUB_JWT_KEY), --subscriber-jwt-key, or --anonymous',

@@ -217,6 +217,38 @@ export const SERVE_SETTINGS: readonly ServeSetting[] = [
     description: 'JWKS URL for subscriber tokens only',
   },
   {
+    key: 'jwtIssuer',
+    flag: '--jwt-issuer <list>',
+    env: ['SSEHUB_JWT_ISSUERS'],
+    kind: 'list',
+    group: 'Authorization',
+    description:
+      'trusted issuers of authorization_details tokens (their iss), comma-separated; each is id (bound to the keys above: one at most), id=<https JWKS URL> or id=@<file> (HMAC secret or PEM public key)',
+    defaultText: 'the origin of --public-url',
+  },
+  {
+    key: 'jwtAudience',
+    hub: 'jwtAudience',
+    flag: '--jwt-audience <id>',
+    env: ['SSEHUB_JWT_AUDIENCE'],
+    kind: 'string',
+    group: 'Authorization',
+    description:
+      'resource identifier that authorization_details tokens must carry in aud (and the metadata names as resource)',
+    defaultText: 'the --public-url',
+  },
+  {
+    key: 'authorizationServer',
+    hub: 'authorizationServers',
+    flag: '--authorization-server <list>',
+    env: ['SSEHUB_AUTHORIZATION_SERVERS'],
+    kind: 'list',
+    group: 'Authorization',
+    description:
+      'authorization servers advertised in the protected resource metadata; each must be a --jwt-issuer',
+    defaultText: HUB_DEFAULTS.authorizationServers.join(',') || 'none',
+  },
+  {
     key: 'anonymous',
     hub: 'anonymous',
     flag: '--anonymous',

@@ -1,9 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import {
+  DEFAULT_MINT_AUDIENCE,
+  DEFAULT_MINT_ISSUER,
   DEFAULT_TOKEN_LIFETIME_SEC,
   type MintClaims,
   type MintKey,
+  type MintSelector,
   mintToken,
 } from '../hub/auth/index.js';
 import { CliExit, type CliIo } from './io.js';
@@ -19,6 +22,23 @@ export interface TokenFlags {
   draft?: string;
   payload?: string;
   subject?: string;
+  issuer?: string;
+  audience?: string;
+  clientId?: string;
+}
+
+/**
+ * A `--publish` / `--subscribe` value: draft 08 reads a `urlpattern:` or `exact:` prefix as the
+ * matcher type (`urlpattern:https://example.com/books/:id`); draft 07 takes the text as it is.
+ */
+function selector(text: string, draft: '07' | '08'): MintSelector {
+  if (draft === '08') {
+    for (const type of ['urlpattern', 'exact'] as const) {
+      if (text.startsWith(`${type}:`))
+        return { match: text.slice(type.length + 1), match_type: type };
+    }
+  }
+  return text;
 }
 
 const collect = (value: string, previous: string[] | undefined): string[] => [
@@ -35,13 +55,16 @@ export function tokenRequest(
     throw new CliExit('give at least one --publish or --subscribe selector', 2);
   }
   const claims: MintClaims = {};
-  if (flags.publish?.length) claims.publish = flags.publish;
-  if (flags.subscribe?.length) claims.subscribe = flags.subscribe;
   const draft = flags.draft ?? '07';
   if (draft !== '07' && draft !== '08') {
     throw new CliExit(`--draft must be 07 or 08 (got "${draft}")`, 2);
   }
   claims.draft = draft;
+  if (flags.publish?.length) claims.publish = flags.publish.map((t) => selector(t, draft));
+  if (flags.subscribe?.length) claims.subscribe = flags.subscribe.map((t) => selector(t, draft));
+  if (draft === '07' && flags.clientId !== undefined) {
+    throw new CliExit('--client-id needs --draft 08 (draft-07 tokens carry no client_id)', 2);
+  }
   // A bare number is seconds here: a JWT counts its lifetime in seconds.
   const lifetimeMs = parseDuration(
     flags.expires ?? String(DEFAULT_TOKEN_LIFETIME_SEC),
@@ -58,6 +81,9 @@ export function tokenRequest(
     }
   }
   if (flags.subject !== undefined) claims.subject = flags.subject;
+  if (flags.issuer !== undefined) claims.issuer = flags.issuer;
+  if (flags.audience !== undefined) claims.audience = flags.audience;
+  if (flags.clientId !== undefined) claims.clientId = flags.clientId;
 
   const key: MintKey = {};
   if (flags.privateKey !== undefined) {
@@ -107,19 +133,23 @@ export function registerToken(program: Command, io: CliIo): void {
     .addOption(
       new Option(
         '--draft <draft>',
-        'claim format: 07 (mercure claim) or 08 (authorization_details)',
+        'claim format: 07 (mercure claim) or 08 (RFC 9068 access token with authorization_details, typ at+jwt, iss, aud, sub, client_id, iat, exp, jti)',
       )
         .choices(['07', '08'])
         .default('07'),
     )
     .option('--payload <json>', 'JSON attached to the subscriber (shown in subscription events)')
-    .option('--subject <sub>', 'the sub claim')
+    .option('--subject <sub>', 'the sub claim (draft 08 default: the client id)')
+    .option('--issuer <iss>', `the iss claim (draft 08 default: ${DEFAULT_MINT_ISSUER})`)
+    .option('--audience <aud>', `the aud claim (draft 08 default: ${DEFAULT_MINT_AUDIENCE})`)
+    .option('--client-id <id>', 'the client_id claim (draft 08 only; default: the issuer)')
     .addHelpText(
       'after',
       `
 Examples:
   ssehub token --secret "$SSEHUB_JWT_KEY" --publish '*'
-  ssehub token --secret "$SSEHUB_JWT_KEY" --subscribe 'https://example.com/users/{id}' --expires 15m`,
+  ssehub token --secret "$SSEHUB_JWT_KEY" --subscribe 'https://example.com/users/{id}' --expires 15m
+  ssehub token --draft 08 --secret "$SSEHUB_JWT_KEY" --subscribe 'urlpattern:https://example.com/books/:id'`,
     )
     .action(async (flags: TokenFlags) => {
       const { claims, key } = tokenRequest(flags, io.env);

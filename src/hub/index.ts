@@ -44,6 +44,10 @@ export {
   extractToken,
   type HubContext,
   type PublishVia,
+  RESOURCE_METADATA_SEGMENT,
+  resourceMetadata,
+  resourceMetadataPath,
+  resourceMetadataUrl,
   setDiscoveryLink,
   type TokenSource,
 } from './http/index.js';
@@ -64,6 +68,7 @@ export {
   DEFAULT_TOKEN_CACHE_SIZE,
   DEFAULT_TOKEN_CACHE_TTL_MS,
   type HubOptions,
+  type JwtIssuerOptions,
   type JwtKeyOptions,
   type ResolvedHubOptions,
   resolveHubOptions,

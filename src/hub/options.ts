@@ -8,7 +8,13 @@ import {
 import { createMemoryTransport } from '../transport/memory.js';
 import type { Transport } from '../transport/types.js';
 import type { Authorizer } from './auth/index.js';
-import { type AuthorizerOptions, createAuthorizer, type KeySource } from './auth/index.js';
+import {
+  type AuthorizerOptions,
+  createAuthorizer,
+  type KeySource,
+  type RoleKeys,
+  type TrustedIssuer,
+} from './auth/index.js';
 import {
   DEFAULT_MAX_SELECTOR_SET_COST,
   DEFAULT_MAX_SELECTOR_COST as TOPIC_SELECTOR_MAX_COST,
@@ -25,6 +31,21 @@ export interface JwtKeyOptions {
 }
 
 /**
+ * A trusted issuer of current-spec (`authorization_details`) tokens and the keys bound to it. The
+ * spec wants each key tied to one issuer, and a token's signature checked with its `iss`'s keys
+ * only. Without keys of its own, the issuer is bound to the hub's `jwt` / `publisherJwt` /
+ * `subscriberJwt` (one issuer at most may be).
+ */
+export interface JwtIssuerOptions {
+  /** The issuer identifier, compared exactly with `iss` (e.g. `https://idp.example.com`). */
+  issuer: string;
+  /** Keys for both roles of this issuer's tokens, unless overridden per role below. */
+  jwt?: JwtKeyOptions;
+  publisherJwt?: JwtKeyOptions;
+  subscriberJwt?: JwtKeyOptions;
+}
+
+/**
  * Everything a hub can be told. The CLI and environment variables only map onto this object;
  * defaults and validation live in one place (`resolveHubOptions`).
  */
@@ -37,10 +58,29 @@ export interface HubOptions {
    * allowed) can subscribe.
    */
   authorizer?: Authorizer;
-  /** Keys for both roles, unless overridden per role below. */
+  /**
+   * Keys for both roles, unless overridden per role below. They verify draft-07 (`mercure` claim)
+   * tokens, and the current-spec tokens of the trusted issuer bound to them (`jwtIssuers`).
+   */
   jwt?: JwtKeyOptions;
   publisherJwt?: JwtKeyOptions;
   subscriberJwt?: JwtKeyOptions;
+  /**
+   * Trusted issuers of current-spec tokens, each bound to its keys; such a token's `iss` must be
+   * one of them. Default: one issuer, the origin of `publicUrl` (`https://localhost`), bound to
+   * the keys above — what a self-issuing application on the hub's site uses.
+   */
+  jwtIssuers?: JwtIssuerOptions[];
+  /**
+   * The hub's resource identifier: current-spec tokens must carry it in `aud`, and the protected
+   * resource metadata names it as `resource`. Default: `publicUrl`.
+   */
+  jwtAudience?: string;
+  /**
+   * Authorization servers advertised in the protected resource metadata (`authorization_servers`);
+   * each must be one of `jwtIssuers`. Metadata only. Default none (tokens are self-issued).
+   */
+  authorizationServers?: string[];
   /** Allow subscribers without a token (they receive public updates only). Default false. */
   anonymous?: boolean;
   /**
@@ -144,7 +184,7 @@ export interface HubOptions {
 }
 
 /** Options that resolve into another one: the keys become `authorizer`. */
-type KeyOptions = 'jwt' | 'publisherJwt' | 'subscriberJwt';
+type KeyOptions = 'jwt' | 'publisherJwt' | 'subscriberJwt' | 'jwtIssuers';
 
 /**
  * `HubOptions` with every default filled in; what the hub's modules read. Derived from
@@ -152,10 +192,11 @@ type KeyOptions = 'jwt' | 'publisherJwt' | 'subscriberJwt';
  * only the origin lists change type (frozen).
  */
 export type ResolvedHubOptions = Required<
-  Omit<HubOptions, KeyOptions | 'corsOrigins' | 'publishOrigins'>
+  Omit<HubOptions, KeyOptions | 'corsOrigins' | 'publishOrigins' | 'authorizationServers'>
 > & {
   corsOrigins: readonly string[];
   publishOrigins: readonly string[];
+  authorizationServers: readonly string[];
 };
 
 /** The well-known path of every Mercure hub (RFC 8615). */
@@ -250,7 +291,13 @@ export const DEFAULT_TOKEN_CACHE_SIZE = 1000;
 export const DEFAULT_TOKEN_CACHE_TTL_MS = 60_000;
 
 /** Options whose default depends on other options, or is an object made for each hub. */
-type DerivedDefault = 'transport' | 'authorizer' | 'publicUrl' | 'publishOrigins' | 'logger';
+type DerivedDefault =
+  | 'transport'
+  | 'authorizer'
+  | 'publicUrl'
+  | 'publishOrigins'
+  | 'jwtAudience'
+  | 'logger';
 
 /**
  * The default of every option that has a fixed one: what `resolveHubOptions` fills in and what
@@ -261,6 +308,7 @@ export const HUB_DEFAULTS: Readonly<Omit<ResolvedHubOptions, DerivedDefault>> = 
   anonymous: false,
   allowQueryToken: false,
   corsOrigins: Object.freeze([]),
+  authorizationServers: Object.freeze([]),
   path: DEFAULT_HUB_PATH,
   subscriptions: false,
   heartbeatMs: DEFAULT_HEARTBEAT_MS,
@@ -373,9 +421,46 @@ function keySource(jwt: JwtKeyOptions): KeySource {
   return source;
 }
 
+/** The resource identifier: `jwtAudience`, else the public URL. */
+function audience(value: unknown, hubUrl: string): string {
+  if (value === undefined) return hubUrl;
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw invalid('jwtAudience must be a non-empty string');
+  }
+  return value;
+}
+
+const hasKeys = (o: { jwt?: unknown; publisherJwt?: unknown; subscriberJwt?: unknown }) =>
+  o.jwt !== undefined || o.publisherJwt !== undefined || o.subscriberJwt !== undefined;
+
+/** RoleKeys of the authorizer from hub-shaped key options. */
+function roleKeys(o: Pick<HubOptions, 'jwt' | 'publisherJwt' | 'subscriberJwt'>): RoleKeys {
+  const keys: RoleKeys = keySource(o.jwt ?? {});
+  if (o.publisherJwt) keys.publisher = keySource(o.publisherJwt);
+  if (o.subscriberJwt) keys.subscriber = keySource(o.subscriberJwt);
+  return keys;
+}
+
+/** The trusted issuers: `jwtIssuers`, else the public URL's origin bound to the hub's keys. */
+function trustedIssuers(options: HubOptions, hubUrl: string): TrustedIssuer[] {
+  const list = options.jwtIssuers;
+  if (list === undefined) {
+    return hasKeys(options) ? [{ issuer: new URL(hubUrl).origin }] : [];
+  }
+  if (!Array.isArray(list)) throw invalid('jwtIssuers must be an array');
+  return list.map((entry) => {
+    if (entry === null || typeof entry !== 'object' || typeof entry.issuer !== 'string') {
+      throw invalid('each of jwtIssuers needs an "issuer" string');
+    }
+    return { issuer: entry.issuer, ...roleKeys(entry) };
+  });
+}
+
 function authorizer(
   options: HubOptions,
   baseURL: string,
+  resource: string,
+  issuers: TrustedIssuer[],
   maxSelectorCost: number,
   maxSelectorSetCost: number,
 ): Authorizer {
@@ -385,16 +470,34 @@ function authorizer(
     }
     return options.authorizer;
   }
-  if (!options.jwt && !options.publisherJwt && !options.subscriberJwt) return refuseEveryToken;
+  if (!hasKeys(options) && issuers.length === 0) return refuseEveryToken;
   const authorizerOptions: AuthorizerOptions = {
-    ...keySource(options.jwt ?? {}),
+    ...roleKeys(options),
+    issuers,
+    audience: resource,
     baseURL,
     maxSelectorCost,
     maxSelectorSetCost,
   };
-  if (options.publisherJwt) authorizerOptions.publisher = keySource(options.publisherJwt);
-  if (options.subscriberJwt) authorizerOptions.subscriber = keySource(options.subscriberJwt);
   return createAuthorizer(authorizerOptions);
+}
+
+/** `authorizationServers`: http(s) URLs, each a trusted issuer (else its tokens would fail). */
+function authorizationServers(
+  value: unknown,
+  issuers: TrustedIssuer[],
+  custom: boolean,
+): readonly string[] {
+  if (value === undefined) return HUB_DEFAULTS.authorizationServers;
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) {
+    throw invalid('authorizationServers must be an array of strings');
+  }
+  for (const server of value as string[]) {
+    if (!custom && !issuers.some((i) => i.issuer === server)) {
+      throw invalid(`authorizationServers: ${server} is not one of jwtIssuers`);
+    }
+  }
+  return Object.freeze([...(value as string[])]);
 }
 
 /**
@@ -429,8 +532,23 @@ export function resolveHubOptions(options: HubOptions = {}): ResolvedHubOptions 
   if (options.transport !== undefined && typeof options.transport?.publish !== 'function') {
     throw invalid('transport must implement the Transport interface');
   }
+  const resource = audience(options.jwtAudience, hubUrl);
+  const issuers = trustedIssuers(options, hubUrl);
   const resolved: Omit<ResolvedHubOptions, 'transport'> = {
-    authorizer: authorizer(options, hubUrl, maxSelectorCost, maxSubscriberSelectorCost),
+    authorizer: authorizer(
+      options,
+      hubUrl,
+      resource,
+      issuers,
+      maxSelectorCost,
+      maxSubscriberSelectorCost,
+    ),
+    jwtAudience: resource,
+    authorizationServers: authorizationServers(
+      options.authorizationServers,
+      issuers,
+      options.authorizer !== undefined,
+    ),
     anonymous: flag('anonymous', options.anonymous, HUB_DEFAULTS.anonymous),
     allowQueryToken: flag('allowQueryToken', options.allowQueryToken, HUB_DEFAULTS.allowQueryToken),
     detachStreams: flag('detachStreams', options.detachStreams, HUB_DEFAULTS.detachStreams),

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { errorTable, SseHubError } from '../errors.js';
 import { createHub } from '../hub/create-hub.js';
+import { RESOURCE_METADATA_SEGMENT } from '../hub/index.js';
 import { DEFAULT_HUB_PATH } from '../hub/options.js';
 import type { Hub } from '../hub/types.js';
 import type { Transport } from '../transport/types.js';
@@ -124,6 +125,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const hubPath = hubOptions.path ?? DEFAULT_HUB_PATH;
   // Below the hub path on a segment boundary: `/hub/x`, never `/hubx`.
   const hubBelow = hubPath === '/' ? '/' : `${hubPath}/`;
+  // The hub's protected resource metadata sits outside its path (RFC 9728): the hub answers it,
+  // or sends the request back to notFound.
+  const isMetadata = (path: string) =>
+    path === RESOURCE_METADATA_SEGMENT || path.startsWith(`${RESOURCE_METADATA_SEGMENT}/`);
   let shuttingDown = false;
   const health = createHealth({
     hub,
@@ -205,7 +210,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     // the hub's exact path, the demo's pages, and last whatever lies below the hub path.
     const fixedHandler = fixed.get(path);
     const demoHandler = fixedHandler || path === hubPath ? undefined : demo?.match(path);
-    const isHub = !fixedHandler && !demoHandler && (path === hubPath || path.startsWith(hubBelow));
+    const isHub =
+      !fixedHandler &&
+      !demoHandler &&
+      (path === hubPath || path.startsWith(hubBelow) || isMetadata(path));
     const name = isHub ? 'hub' : fixedHandler ? path.slice(1) : demoHandler ? 'demo' : 'not_found';
     tracker.track(req, res);
     // Which worker answered: for operators and tests of `--workers`, never a pid.

@@ -37,7 +37,20 @@ describe('ssehub token, publish and subscribe against a spawned hub', () => {
       const jwt = await token('--publish', '*', '--draft', draft, '--expires', '10m');
       const payload = JSON.parse(Buffer.from(jwt.split('.')[1] as string, 'base64url').toString());
       if (draft === '07') assert.deepEqual(payload.mercure, { publish: ['*'] });
-      else assert.equal(payload.authorization_details[0].type, 'mercure');
+      else {
+        assert.equal(
+          payload.authorization_details[0].type,
+          'https://mercure.rocks/authorization-detail',
+        );
+        const header = JSON.parse(Buffer.from(jwt.split('.')[0] as string, 'base64url').toString());
+        assert.equal(header.typ, 'at+jwt');
+        // The seven RFC 9068 claims, iss and aud matching the hub's defaults.
+        assert.equal(payload.iss, 'https://localhost');
+        assert.equal(payload.aud, 'https://localhost/.well-known/mercure');
+        assert.equal(payload.client_id, 'https://localhost');
+        assert.equal(payload.sub, 'https://localhost');
+        assert.match(payload.jti, /^urn:uuid:/);
+      }
       assert.ok(payload.exp - payload.iat === 600, 'expires in 10 minutes');
       const res = await fetch(`${hub.url}/.well-known/mercure`, {
         method: 'POST',
@@ -50,6 +63,25 @@ describe('ssehub token, publish and subscribe against a spawned hub', () => {
       assert.equal(res.status, 200, `draft ${draft}`);
       assert.match(await res.text(), /^urn:uuid:/);
     }
+  });
+
+  it('token --draft 08 reads a urlpattern: prefix as match_type', async () => {
+    const jwt = await token(
+      '--draft',
+      '08',
+      '--subscribe',
+      'urlpattern:https://example.com/books/:id',
+      '--issuer',
+      'https://app.example.com',
+      '--client-id',
+      'my-app',
+    );
+    const payload = JSON.parse(Buffer.from(jwt.split('.')[1] as string, 'base64url').toString());
+    assert.deepEqual(payload.authorization_details[0].topics, [
+      { match: 'https://example.com/books/:id', match_type: 'urlpattern' },
+    ]);
+    assert.equal(payload.iss, 'https://app.example.com');
+    assert.equal(payload.client_id, 'my-app');
   });
 
   it('token refuses a request without selectors or key', async () => {

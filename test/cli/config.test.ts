@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { resolveServeConfig } from '../../src/cli/config.js';
 import { SERVE_SETTINGS, type ServeSetting } from '../../src/cli/serve-settings.js';
@@ -382,5 +385,52 @@ describe('units', () => {
   it('splits lists on commas and spaces', () => {
     assert.deepEqual(parseList('a, b  c,,d'), ['a', 'b', 'c', 'd']);
     assert.deepEqual(parseList(' '), []);
+  });
+});
+
+describe('token validation flags', () => {
+  it('--jwt-issuer binds each issuer to its keys; --jwt-audience and --authorization-server map onto the hub', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ssehub-issuer-'));
+    const file = join(dir, 'idp.key');
+    writeFileSync(file, 'an-idp-secret-long-enough-for-hs256-xx\n');
+    const { server } = resolveServeConfig(
+      {
+        jwtKey: 'k',
+        jwtIssuer: `https://localhost,https://idp.example=@${file},https://as.example=https://as.example/jwks.json`,
+        jwtAudience: 'https://hub.example.com/.well-known/mercure',
+        authorizationServer: 'https://as.example',
+      },
+      {},
+    );
+    assert.deepEqual(server.hub.jwtIssuers, [
+      { issuer: 'https://localhost' },
+      { issuer: 'https://idp.example', jwt: { key: 'an-idp-secret-long-enough-for-hs256-xx' } },
+      { issuer: 'https://as.example', jwt: { jwksUrl: 'https://as.example/jwks.json' } },
+    ]);
+    assert.equal(server.hub.jwtAudience, 'https://hub.example.com/.well-known/mercure');
+    assert.deepEqual(server.hub.authorizationServers, ['https://as.example']);
+    const resolved = resolveHubOptions({ ...server.hub, logger: silentLogger() });
+    assert.equal(resolved.jwtAudience, 'https://hub.example.com/.well-known/mercure');
+    // Only issuers with their own keys: no development secret is generated.
+    const own = resolveServeConfig({ jwtIssuer: `https://idp.example=@${file}` }, {}, secret);
+    assert.equal(own.devSecret, undefined);
+    assert.equal(own.server.hub.jwt, undefined);
+    rejects(
+      () => resolveServeConfig({ jwtKey: 'k', jwtIssuer: 'https://idp=ftp://x' }, {}),
+      /--jwt-issuer https:\/\/idp/,
+    );
+    rejects(
+      () => resolveServeConfig({ jwtKey: 'k', jwtIssuer: 'https://idp=@/nonexistent/key' }, {}),
+      /cannot read/,
+    );
+    assert.throws(
+      () =>
+        resolveHubOptions({
+          jwt: { key: 'k' },
+          authorizationServers: ['https://not-trusted.example'],
+          logger: silentLogger(),
+        }),
+      /not one of jwtIssuers/,
+    );
   });
 });

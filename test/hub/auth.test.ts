@@ -13,6 +13,9 @@ import {
 import { openSse } from '../helpers/sse-client.js';
 
 const BOOKS = 'https://example.com/books/{id}';
+/** The no-token challenge of a hub with the default public URL. */
+const CHALLENGE =
+  'Bearer realm="mercure", resource_metadata="https://localhost/.well-known/oauth-protected-resource/.well-known/mercure"';
 
 describe('publish authorization', () => {
   let h: RunningHub;
@@ -31,7 +34,7 @@ describe('publish authorization', () => {
   it('answers 401 with a Bearer challenge without a token', async () => {
     const res = await postForm(h.url, { topic: 'https://example.com/books/1' });
     assert.equal(res.status, 401);
-    assert.equal(res.headers.get('www-authenticate'), 'Bearer realm="mercure"');
+    assert.equal(res.headers.get('www-authenticate'), CHALLENGE);
     assert.match(res.body, /A valid token is required/);
   });
 
@@ -196,7 +199,7 @@ describe('subscribe authorization', () => {
   it('refuses anonymous subscribers by default with 401 and a challenge', async () => {
     const res = await getText(subscribeUrl(closed.url, ['t']));
     assert.equal(res.status, 401);
-    assert.equal(res.headers.get('www-authenticate'), 'Bearer realm="mercure"');
+    assert.equal(res.headers.get('www-authenticate'), CHALLENGE);
   });
 
   it('accepts a subscriber token from the header and the cookie', async () => {

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { base64url, decodeJwt, decodeProtectedHeader, exportJWK, SignJWT } from 'jose';
 import { type ErrorCode, isSseHubError, type SseHubError } from '../../src/errors.js';
 import { createAuthorizer, DEFAULT_MAX_TOKEN_LENGTH } from '../../src/hub/auth/authorizer.js';
+import { payloadFor } from '../../src/hub/auth/claims.js';
 import { mintToken } from '../../src/hub/auth/token.js';
 import type { Claims } from '../../src/hub/types.js';
 
@@ -320,33 +321,54 @@ describe('JWKS URL', () => {
   });
 });
 
-describe('claim shapes', () => {
-  const BASE = 'https://hub.example.com/.well-known/mercure';
-  const authorizer = createAuthorizer({ key: SECRET, baseURL: BASE });
+const DETAIL = 'https://mercure.rocks/authorization-detail';
+const HUB = 'https://hub.example.com/.well-known/mercure';
+const ISSUER = 'https://app.example.com';
 
-  it('reads draft-08 authorization_details, merging every mercure entry', async () => {
-    const token = await sign({
+/** A current-spec access token: typ at+jwt, iss, aud, exp (drop a claim with `undefined`, the typ with `null`). */
+function signCurrent(
+  claims: Record<string, unknown>,
+  { secret = SECRET, typ = 'at+jwt' as string | null } = {},
+): Promise<string> {
+  const payload: Record<string, unknown> = { iss: ISSUER, aud: HUB, exp: now() + 3600, ...claims };
+  for (const [k, v] of Object.entries(payload)) if (v === undefined) delete payload[k];
+  return new SignJWT(payload)
+    .setProtectedHeader({ alg: 'HS256', ...(typ !== null && { typ }) })
+    .sign(new TextEncoder().encode(secret));
+}
+
+describe('claim shapes', () => {
+  const BASE = HUB;
+  const authorizer = createAuthorizer({
+    key: SECRET,
+    baseURL: BASE,
+    audience: HUB,
+    issuers: [{ issuer: ISSUER }],
+  });
+
+  it('reads authorization_details: only Mercure details, each with its own payload', async () => {
+    const token = await signCurrent({
       authorization_details: [
         { type: 'tenant', topics: 'acme', actions: { read: true } },
         {
-          type: 'mercure',
+          type: DETAIL,
           actions: ['publish'],
-          topics: [{ match: 'https://example.com/books/:id', matchType: 'URLPattern' }],
+          topics: [{ match: 'https://example.com/books/:id', match_type: 'urlpattern' }],
         },
         {
-          type: 'mercure',
+          type: DETAIL,
           actions: ['subscribe', 'publish'],
           topics: [
             { match: 'https://example.com/{exact}' },
-            { match: 'https://example.com/x', matchType: 'Exact' },
+            { match: 'https://example.com/x', match_type: 'exact' },
           ],
           payload: { tenant: 'acme' },
         },
         {
-          type: 'https://mercure.rocks/authorization-detail',
+          type: DETAIL,
           actions: ['subscribe'],
           topics: [{ match: '/.well-known/mercure/subscriptions/:a/:b', match_type: 'urlpattern' }],
-          payload: { ignored: 'only the first subscribe payload is kept' },
+          payload: { second: true },
         },
       ],
     });
@@ -361,7 +383,13 @@ describe('claim shapes', () => {
       'https://example.com/x',
       '/.well-known/mercure/subscriptions/:a/:b',
     ]);
-    assert.deepEqual(claims.payload, { tenant: 'acme' });
+    assert.equal(claims.payload, undefined);
+    assert.equal(claims.subscribePayloads?.length, 2);
+    assert.deepEqual(payloadFor(claims, 'https://example.com/x'), { tenant: 'acme' });
+    assert.deepEqual(payloadFor(claims, '/.well-known/mercure/subscriptions/x/y'), {
+      second: true,
+    });
+    assert.equal(payloadFor(claims, 'https://example.com/other'), undefined);
     assert.equal(matches(claims, 'publish', 'https://example.com/books/42'), true);
     // Exact means exact, braces included: not a URI template.
     assert.equal(matches(claims, 'publish', 'https://example.com/{exact}'), true);
@@ -370,16 +398,149 @@ describe('claim shapes', () => {
     assert.equal(matches(claims, 'subscribe', '/.well-known/mercure/subscriptions/x/y'), true);
   });
 
-  it('reads draft-07 and draft-08 claims of one token together', async () => {
-    const token = await sign({
-      mercure: { publish: ['https://example.com/a/{id}'], payload: 'legacy' },
+  it('picks the payload of the first subscribe detail matching the subscription (spec example)', async () => {
+    const token = await signCurrent({
+      authorization_details: [
+        {
+          type: DETAIL,
+          actions: ['subscribe'],
+          topics: [{ match: 'https://example.com/foo' }],
+          payload: { custom1: 1 },
+        },
+        {
+          type: DETAIL,
+          actions: ['subscribe'],
+          topics: [{ match: 'https://example.com/bar/:id', match_type: 'urlpattern' }],
+          payload: { custom2: 2 },
+        },
+        { type: DETAIL, actions: ['subscribe'], topics: [{ match: '*' }], payload: { custom3: 3 } },
+      ],
+    });
+    const claims = await authorizer.verify(token, 'subscriber');
+    assert.deepEqual(payloadFor(claims, 'https://example.com/foo'), { custom1: 1 });
+    assert.deepEqual(payloadFor(claims, 'https://example.com/bar/:id'), { custom2: 2 });
+    assert.deepEqual(payloadFor(claims, 'other'), { custom3: 3 });
+  });
+
+  it('ignores unknown actions: they grant nothing and do not invalidate the token', async () => {
+    const token = await signCurrent({
+      authorization_details: [
+        { type: DETAIL, actions: ['publish', 'frobnicate'], topics: [{ match: 'a' }] },
+        { type: DETAIL, actions: ['read'], topics: [{ match: '*' }] },
+      ],
+    });
+    const claims = await authorizer.verify(token, 'publisher');
+    assert.deepEqual(claims.publish, ['a']);
+    assert.equal(claims.subscribe, undefined);
+  });
+
+  it('compares the detail type with the URI: a "mercure" detail grants nothing', async () => {
+    const token = await signCurrent({
       authorization_details: [{ type: 'mercure', actions: ['publish'], topics: [{ match: '*' }] }],
     });
     const claims = await authorizer.verify(token, 'publisher');
-    assert.deepEqual(claims.publish, ['https://example.com/a/{id}', '*']);
-    assert.equal(claims.subscribe, undefined);
-    assert.equal(claims.payload, 'legacy');
-    assert.equal(matches(claims, 'publish', 'anything'), true);
+    assert.equal(claims.publish, undefined);
+    assert.equal(matches(claims, 'publish', 'x'), false);
+  });
+
+  it('ignores the mercure claim of a token that has authorization_details', async () => {
+    const token = await signCurrent({
+      mercure: { publish: ['https://example.com/a/{id}'], payload: 'legacy' },
+      authorization_details: [{ type: DETAIL, actions: ['publish'], topics: [{ match: 'b' }] }],
+    });
+    const claims = await authorizer.verify(token, 'publisher');
+    assert.deepEqual(claims.publish, ['b']);
+    assert.equal(claims.payload, undefined);
+  });
+
+  it('validates authorization_details tokens as RFC 9068 access tokens', async () => {
+    const details = [{ type: DETAIL, actions: ['publish'], topics: [{ match: '*' }] }];
+    const ok = await signCurrent({ authorization_details: details });
+    assert.deepEqual((await authorizer.verify(ok, 'publisher')).publish, ['*']);
+    const appTyp = await signCurrent(
+      { authorization_details: details },
+      { typ: 'Application/AT+JWT' },
+    );
+    assert.deepEqual((await authorizer.verify(appTyp, 'publisher')).publish, ['*']);
+    const bad: [string, Promise<string>, RegExp][] = [
+      ['typ JWT', signCurrent({ authorization_details: details }, { typ: 'JWT' }), /"typ"/],
+      ['no typ', signCurrent({ authorization_details: details }, { typ: null }), /"typ"/],
+      ['no exp', signCurrent({ authorization_details: details, exp: undefined }), /"exp"/],
+      ['wrong aud', signCurrent({ authorization_details: details, aud: 'https://evil/' }), /"aud"/],
+      ['no aud', signCurrent({ authorization_details: details, aud: undefined }), /"aud"/],
+      [
+        'untrusted iss',
+        signCurrent({ authorization_details: details, iss: 'https://evil' }),
+        /not a trusted issuer/,
+      ],
+      ['no iss', signCurrent({ authorization_details: details, iss: undefined }), /no "iss"/],
+    ];
+    for (const [what, pending, detail] of bad) {
+      const token = await pending;
+      const err = await rejects(authorizer.verify(token, 'publisher'), 'INVALID_TOKEN', token);
+      assert.match(err.detail ?? '', detail, what);
+    }
+    // aud may be an array holding the resource identifier; sub, client_id, iat, jti are not needed.
+    const list = await signCurrent({ authorization_details: details, aud: ['x', HUB] });
+    assert.deepEqual((await authorizer.verify(list, 'publisher')).publish, ['*']);
+  });
+
+  it('keeps the draft-07 rules for mercure claim tokens: no typ, exp, aud or iss needed', async () => {
+    const bare = await new SignJWT({ mercure: { publish: ['*'] } })
+      .setProtectedHeader({ alg: 'HS256' })
+      .sign(new TextEncoder().encode(SECRET));
+    assert.deepEqual((await authorizer.verify(bare, 'publisher')).publish, ['*']);
+    const foreign = await new SignJWT({ mercure: { publish: ['*'] }, aud: 'x', iss: 'y' })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .sign(new TextEncoder().encode(SECRET));
+    assert.deepEqual((await authorizer.verify(foreign, 'publisher')).publish, ['*']);
+  });
+
+  it('verifies each issuer with its own keys only, never a pool', async () => {
+    const two = createAuthorizer({
+      key: SECRET,
+      audience: HUB,
+      issuers: [{ issuer: ISSUER }, { issuer: 'https://idp.example', key: OTHER_SECRET }],
+    });
+    const details = [{ type: DETAIL, actions: ['publish'], topics: [{ match: '*' }] }];
+    const fromIdp = await signCurrent(
+      { authorization_details: details, iss: 'https://idp.example' },
+      { secret: OTHER_SECRET },
+    );
+    assert.deepEqual((await two.verify(fromIdp, 'publisher')).publish, ['*']);
+    // Issuer A's identity with issuer B's key, and the reverse: both refused.
+    const forgedApp = await signCurrent(
+      { authorization_details: details },
+      { secret: OTHER_SECRET },
+    );
+    await rejects(two.verify(forgedApp, 'publisher'), 'INVALID_TOKEN', forgedApp);
+    const forgedIdp = await signCurrent({
+      authorization_details: details,
+      iss: 'https://idp.example',
+    });
+    await rejects(two.verify(forgedIdp, 'publisher'), 'INVALID_TOKEN', forgedIdp);
+    // Draft-07 tokens use the top-level keys, not an issuer's.
+    const legacyIdp = await mintToken({ publish: ['*'] }, { secret: OTHER_SECRET });
+    await rejects(two.verify(legacyIdp, 'publisher'), 'INVALID_TOKEN', legacyIdp);
+    // Two issuers may not share the top-level keys, nor be listed twice.
+    throwsCode(
+      () => createAuthorizer({ key: SECRET, issuers: [{ issuer: 'a' }, { issuer: 'b' }] }),
+      'INVALID_CONFIG',
+    );
+    throwsCode(
+      () =>
+        createAuthorizer({ key: SECRET, issuers: [{ issuer: 'a' }, { issuer: 'a', key: 'k' }] }),
+      'INVALID_CONFIG',
+    );
+    throwsCode(() => createAuthorizer({ issuers: [{ issuer: 'a' }] }), 'INVALID_CONFIG');
+  });
+
+  it('refuses authorization_details tokens when no audience or issuer is configured', async () => {
+    const bare = createAuthorizer({ key: SECRET });
+    const token = await signCurrent({
+      authorization_details: [{ type: DETAIL, actions: ['publish'], topics: [{ match: '*' }] }],
+    });
+    await rejects(bare.verify(token, 'publisher'), 'INVALID_TOKEN', token);
   });
 
   it('reads the object form inside the draft-07 claim too', async () => {
@@ -401,46 +562,39 @@ describe('claim shapes', () => {
   });
 
   it('rejects the whole token when a Mercure claim is malformed', async () => {
-    const bad: Record<string, unknown>[] = [
+    const legacy: Record<string, unknown>[] = [
       { mercure: 'everything' },
       { mercure: { publish: '*' } },
       { mercure: { publish: [42] } },
       { mercure: { subscribe: ['https://example.com/{'] } },
-      { authorization_details: { type: 'mercure' } },
-      { authorization_details: ['mercure'] },
-      { authorization_details: [{ type: 'mercure', actions: [], topics: [{ match: '*' }] }] },
-      { authorization_details: [{ type: 'mercure', actions: ['read'], topics: [{ match: '*' }] }] },
-      { authorization_details: [{ type: 'mercure', actions: ['publish'], topics: [] }] },
-      { authorization_details: [{ type: 'mercure', actions: ['publish'], topics: ['*'] }] },
-      {
-        authorization_details: [{ type: 'mercure', actions: ['publish'], topics: [{ match: '' }] }],
-      },
-      {
-        authorization_details: [
-          { type: 'mercure', actions: ['publish'], topics: [{ match: 'a', matchType: 'Regex' }] },
-        ],
-      },
-      {
-        authorization_details: [
-          {
-            type: 'mercure',
-            actions: ['publish'],
-            topics: [{ match: 'a', matchType: 'Exact', match_type: 'urlpattern' }],
-          },
-        ],
-      },
-      {
-        authorization_details: [
-          {
-            type: 'mercure',
-            actions: ['publish'],
-            topics: [{ match: 'https://example.com/(', matchType: 'URLPattern' }],
-          },
-        ],
-      },
     ];
-    for (const payload of bad) {
-      const token = await sign(payload);
+    const current: unknown[] = [
+      { type: DETAIL },
+      'mercure',
+      [{ type: DETAIL, actions: [], topics: [{ match: '*' }] }],
+      [{ type: DETAIL, actions: ['publish', 7], topics: [{ match: '*' }] }],
+      [{ type: DETAIL, actions: ['read'], topics: [] }],
+      [{ type: DETAIL, actions: ['publish'], topics: [] }],
+      [{ type: DETAIL, actions: ['publish'], topics: ['*'] }],
+      [{ type: DETAIL, actions: ['publish'], topics: [{ match: '' }] }],
+      [{ type: DETAIL, actions: ['publish'], topics: [{ match: 'a', match_type: 'regex' }] }],
+      [{ type: DETAIL, actions: ['publish'], topics: [{ match: 'a', match_type: 'Exact' }] }],
+      [{ type: DETAIL, actions: ['publish'], topics: [{ match: 'a', match_type: 'toString' }] }],
+      // The older draft's spelling is refused, not read as exact.
+      [{ type: DETAIL, actions: ['publish'], topics: [{ match: 'a', matchType: 'URLPattern' }] }],
+      [
+        {
+          type: DETAIL,
+          actions: ['publish'],
+          topics: [{ match: 'https://example.com/(', match_type: 'urlpattern' }],
+        },
+      ],
+    ];
+    const tokens = [
+      ...(await Promise.all(legacy.map((p) => sign(p)))),
+      ...(await Promise.all(current.map((d) => signCurrent({ authorization_details: d })))),
+    ];
+    for (const token of tokens) {
       await rejects(authorizer.verify(token, 'publisher'), 'INVALID_TOKEN', token);
     }
   });
@@ -459,12 +613,12 @@ describe('claim shapes', () => {
     const hostile = 'https://p.x/:x((?:.{0,1000}){8})1';
     const tokens = [
       await sign({ mercure: { subscribe: ['https://example.com/a', vars] } }),
-      await sign({
+      await signCurrent({
         authorization_details: [
           {
-            type: 'mercure',
+            type: DETAIL,
             actions: ['subscribe'],
-            topics: [{ match: hostile, matchType: 'URLPattern' }],
+            topics: [{ match: hostile, match_type: 'urlpattern' }],
           },
         ],
       }),
@@ -485,16 +639,15 @@ describe('claim shapes', () => {
     throwsCode(() => createAuthorizer({ key: SECRET, maxSelectorCost: 0 }), 'INVALID_CONFIG');
   });
 
-  it('round-trips minted draft-08 tokens, with the at+jwt header', async () => {
+  it('round-trips minted draft-08 tokens: at+jwt and the seven RFC 9068 claims', async () => {
     const token = await mintToken(
       {
         draft: '08',
-        publish: [{ match: 'https://example.com/:id', matchType: 'URLPattern' }],
+        publish: [{ match: 'https://example.com/:id', match_type: 'urlpattern' }],
         subscribe: ['https://example.com/a'],
         payload: { p: 1 },
         audience: BASE,
-        subject: 'urn:test',
-        issuer: 'https://issuer.example.com',
+        issuer: ISSUER,
         expiresIn: '2h',
       },
       { secret: SECRET },
@@ -504,40 +657,32 @@ describe('claim shapes', () => {
     assert.equal(body.mercure, undefined);
     assert.deepEqual(body.authorization_details, [
       {
-        type: 'mercure',
+        type: DETAIL,
         actions: ['publish'],
-        topics: [{ match: 'https://example.com/:id', matchType: 'URLPattern' }],
+        topics: [{ match: 'https://example.com/:id', match_type: 'urlpattern' }],
       },
       {
-        type: 'mercure',
+        type: DETAIL,
         actions: ['subscribe'],
         topics: [{ match: 'https://example.com/a' }],
         payload: { p: 1 },
       },
     ]);
+    assert.equal(body.iss, ISSUER);
+    assert.equal(body.aud, BASE);
+    assert.equal(body.client_id, ISSUER);
+    assert.equal(body.sub, ISSUER);
+    assert.match(String(body.jti), /^urn:uuid:/);
+    assert.ok(typeof body.iat === 'number');
     assert.ok(typeof body.exp === 'number' && body.exp > now() + 7000);
-    const strict = createAuthorizer({
-      key: SECRET,
-      audience: BASE,
-      issuer: 'https://issuer.example.com',
-      typ: 'at+jwt',
-    });
-    const claims = await strict.verify(token, 'publisher');
+    const claims = await authorizer.verify(token, 'publisher');
     assert.equal(matches(claims, 'publish', 'https://example.com/9'), true);
-    assert.deepEqual(claims.payload, { p: 1 });
-    // A draft-07 token has no typ and no aud: refused when they are required.
-    const legacy = await mintToken({ publish: ['*'] }, { secret: SECRET });
-    await rejects(strict.verify(legacy, 'publisher'), 'INVALID_TOKEN', legacy);
+    assert.deepEqual(payloadFor(claims, 'https://example.com/a'), { p: 1 });
     const wrongAudience = await mintToken(
-      {
-        draft: '08',
-        publish: ['*'],
-        audience: 'https://other.example.com',
-        issuer: 'https://issuer.example.com',
-      },
+      { draft: '08', publish: ['*'], audience: 'https://other.example.com', issuer: ISSUER },
       { secret: SECRET },
     );
-    await rejects(strict.verify(wrongAudience, 'publisher'), 'INVALID_TOKEN', wrongAudience);
+    await rejects(authorizer.verify(wrongAudience, 'publisher'), 'INVALID_TOKEN', wrongAudience);
   });
 });
 

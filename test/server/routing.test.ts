@@ -52,4 +52,15 @@ describe('startServer routing with the hub path', () => {
     await health.text();
     assert.equal(health.status, 200);
   });
+
+  it('serves the protected resource metadata outside the hub path (RFC 9728)', async (t) => {
+    const server = await start('/hub');
+    t.after(() => server.close());
+    const res = await fetch(`${server.url}/.well-known/oauth-protected-resource/hub`);
+    assert.equal(res.status, 200);
+    assert.equal((await res.json()).resource, 'https://localhost/hub');
+    const other = await fetch(`${server.url}/.well-known/oauth-protected-resource/elsewhere`);
+    await other.text();
+    assert.equal(other.status, 404);
+  });
 });

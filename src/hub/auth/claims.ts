@@ -1,25 +1,20 @@
 /**
- * Reads what a verified JWT allows, from either Mercure claim shape, into Claims.
+ * Reads what a verified JWT allows into Claims. The token's shape decides which rules apply
+ * (see authorizer.ts, which also picks the validation rules by the same shape):
  *
- * Draft 07 (hub 0.x): `{ "mercure": { "publish": [..], "subscribe": [..], "payload": .. } }`, the
- * selectors being `template` syntax (exact, `*` or RFC 6570 template). The object form
- * `{ "match": .., "match_type": .. }` that hub 1.0 also accepts there is read as below.
+ * Current spec (RFC 9068 access token): an RFC 9396 `authorization_details` claim. Only its Mercure
+ * details count, those whose `type` is exactly `https://mercure.rocks/authorization-detail`
+ * (compared byte by byte; any other `type`, `mercure` included, is another resource's detail and
+ * grants nothing). A Mercure detail has `actions` (non-empty array of strings; unknown actions are
+ * ignored, they grant nothing), `topics` (non-empty array of `{ match, match_type? }`, `match_type`
+ * `exact` (default) or `urlpattern`; `*` matches every topic) and an optional `payload`, picked per
+ * subscription (`payloadFor`). A `mercure` claim next to it is ignored. A malformed Mercure detail
+ * rejects the whole token (no partial grant), as the spec requires.
  *
- * Draft 08 (hub 1.0), RFC 9396 `authorization_details`: an array of objects; the Mercure ones are
- * `{ "type": "mercure", "actions": ["publish" | "subscribe", ..], "topics": [{ "match": "..",
- * "matchType": "Exact" | "URLPattern" }], "payload": {..} }`. `matchType` defaults to `Exact`; `*`
- * matches every topic in any type. Entries of other types are ignored (RFC 9396 lets a token carry
- * details for other resources). What we found in the Mercure sources while the draft is still
- * moving, and accept:
- * - `type`: `mercure` (draft text) or `https://mercure.rocks/authorization-detail` (hub 1.0
- *   releases and their documentation);
- * - the matcher type as `matchType: "Exact" | "URLPattern"` (draft text) or
- *   `match_type: "exact" | "urlpattern"` (hub 1.0).
- * As the draft requires, a malformed Mercure entry rejects the whole token (no partial grant).
- *
- * Both claims may appear; their grants are merged. The draft gives each `subscribe` entry its own
- * payload, picked per subscription; Claims holds one, so `payload` is `mercure.payload` when
- * present, else the first payload of a `subscribe` entry.
+ * Draft 07 (hub 0.x), only a `mercure` claim: `{ "publish": [..], "subscribe": [..], "payload": ..
+ * }`, the selectors in `template` syntax (exact, `*` or RFC 6570 template), or the object form
+ * `{ "match": .., "match_type" | "matchType": .. }` that hub 1.0 alphas accepted there. Its one
+ * `payload` goes with every subscription of the token.
  */
 import type { JWTPayload } from 'jose';
 import { isSseHubError, SseHubError } from '../../errors.js';
@@ -30,13 +25,13 @@ import {
   DEFAULT_MAX_SELECTOR_SET_COST,
   type MatcherKind,
 } from '../selectors/index.js';
-import type { Claims } from './types.js';
+import type { Claims, SubscribePayload } from './types.js';
 
-/** RFC 9396 `type` values that mean a Mercure authorization detail (see the module comment). */
-export const MERCURE_DETAIL_TYPES: readonly string[] = [
-  'mercure',
-  'https://mercure.rocks/authorization-detail',
-];
+/** The RFC 9396 `type` of a Mercure authorization detail, compared byte by byte. */
+export const MERCURE_DETAIL_TYPE = 'https://mercure.rocks/authorization-detail';
+
+/** The actions this hub knows; a detail's other actions are ignored (they grant nothing). */
+const KNOWN_ACTIONS: ReadonlySet<string> = new Set(['publish', 'subscribe']);
 
 export interface ClaimsOptions {
   /** Most selectors one token may carry, over both claims and both actions. */
@@ -92,6 +87,10 @@ class Grants {
 const MATCH_TYPES: Record<string, MatcherKind> = { Exact: 'exact', URLPattern: 'urlpattern' };
 const SNAKE_MATCH_TYPES: Record<string, MatcherKind> = { exact: 'exact', urlpattern: 'urlpattern' };
 
+/** The matcher kind a type name means; own keys only, so `"toString"` is no type. */
+const kindOf = (table: Record<string, MatcherKind>, name: unknown): MatcherKind | undefined =>
+  typeof name === 'string' && Object.hasOwn(table, name) ? table[name] : undefined;
+
 class Reader {
   readonly publish: Grants;
   readonly subscribe: Grants;
@@ -127,15 +126,22 @@ class Reader {
     }
   }
 
-  /** `{ match, matchType | match_type }`, the draft-08 topic matcher object. */
-  matcherObject(entry: unknown, where: string): CompiledSelector {
+  /**
+   * A topic matcher object. `current` (an `authorization_details` token): `{ match, match_type? }`
+   * only; `matchType` (older draft text) is refused rather than ignored, since ignoring it would
+   * silently turn a URL-pattern grant into an exact one. Draft 07's object form takes either.
+   */
+  matcherObject(entry: unknown, where: string, current = false): CompiledSelector {
     if (!isObject(entry)) throw invalid(`${where}: a topic entry must be an object`);
     const { match, matchType, match_type: snake } = entry;
     if (typeof match !== 'string' || match === '') {
       throw invalid(`${where}: a topic entry needs a non-empty "match" string`);
     }
-    const camelKind = matchType === undefined ? undefined : MATCH_TYPES[String(matchType)];
-    const snakeKind = snake === undefined ? undefined : SNAKE_MATCH_TYPES[String(snake)];
+    if (current && matchType !== undefined) {
+      throw invalid(`${where}: "matchType" is not a Mercure member; name the type "match_type"`);
+    }
+    const camelKind = kindOf(MATCH_TYPES, matchType);
+    const snakeKind = kindOf(SNAKE_MATCH_TYPES, snake);
     if ((matchType !== undefined && !camelKind) || (snake !== undefined && !snakeKind)) {
       throw invalid(`${where}: unknown matcher type ${JSON.stringify(matchType ?? snake)}`);
     }
@@ -164,60 +170,83 @@ class Reader {
     return Object.hasOwn(claim, 'payload') ? { payload: claim.payload } : {};
   }
 
-  draft08(details: unknown): { payload?: unknown } {
+  /** The `authorization_details` claim; returns the subscribe details' payloads, in order. */
+  current(details: unknown): SubscribePayload[] {
     if (!Array.isArray(details)) throw invalid('"authorization_details" must be an array');
-    let payload: { payload?: unknown } = {};
+    const payloads: SubscribePayload[] = [];
     details.forEach((detail, i) => {
       const where = `authorization_details[${i}]`;
       if (!isObject(detail) || typeof detail.type !== 'string') {
         throw invalid(`${where} must be an object with a "type" string`);
       }
-      if (!MERCURE_DETAIL_TYPES.includes(detail.type)) return;
+      if (detail.type !== MERCURE_DETAIL_TYPE) return;
       const { actions, topics } = detail;
       if (!Array.isArray(actions) || actions.length === 0) {
         throw invalid(`${where}: "actions" must be a non-empty array`);
       }
-      for (const action of actions) {
-        if (action !== 'publish' && action !== 'subscribe') {
-          throw invalid(`${where}: unknown action ${JSON.stringify(action)}`);
-        }
+      if (!actions.every((a) => typeof a === 'string')) {
+        throw invalid(`${where}: every action must be a string`);
       }
       if (!Array.isArray(topics) || topics.length === 0) {
         throw invalid(`${where}: "topics" must be a non-empty array`);
       }
-      const matchers = topics.map((entry) => this.matcherObject(entry, where));
-      for (const action of new Set(actions as ('publish' | 'subscribe')[])) {
+      // Compiled (and counted against the limits) even when no action is known: a malformed
+      // detail rejects the token whatever its actions.
+      const matchers = topics.map((entry) => this.matcherObject(entry, where, true));
+      const known = new Set((actions as string[]).filter((a) => KNOWN_ACTIONS.has(a)));
+      for (const action of known as Set<'publish' | 'subscribe'>) {
         for (const matcher of matchers) this[action].add(matcher);
       }
-      if (
-        actions.includes('subscribe') &&
-        !('payload' in payload) &&
-        Object.hasOwn(detail, 'payload')
-      ) {
-        payload = { payload: detail.payload };
+      if (known.has('subscribe')) {
+        payloads.push(
+          Object.hasOwn(detail, 'payload') ? { matchers, payload: detail.payload } : { matchers },
+        );
       }
     });
-    return payload;
+    return payloads;
   }
+}
+
+/** Which claim shape a token has, and so which rules apply to it (see the module comment). */
+export type TokenShape = 'current' | 'draft07';
+
+/** `current` when the payload has an `authorization_details` member, else `draft07`. */
+export function tokenShape(payload: JWTPayload): TokenShape {
+  return Object.hasOwn(payload, 'authorization_details') ? 'current' : 'draft07';
 }
 
 /** Turns a verified JWT payload into Claims. Throws SseHubError('INVALID_TOKEN'). */
 export function claimsFromPayload(payload: JWTPayload, options: ClaimsOptions): Claims {
   const reader = new Reader(options);
-  const legacy = payload.mercure === undefined ? {} : reader.draft07(payload.mercure);
-  const details =
-    payload.authorization_details === undefined
-      ? {}
-      : reader.draft08(payload.authorization_details);
   const claims: Claims = {};
+  if (tokenShape(payload) === 'current') {
+    // Only the current grants: a `mercure` claim beside them is ignored, as upstream does.
+    claims.subscribePayloads = reader.current(payload.authorization_details);
+  } else if (payload.mercure !== undefined) {
+    const legacy = reader.draft07(payload.mercure);
+    if ('payload' in legacy) claims.payload = legacy.payload;
+  }
   for (const action of ['publish', 'subscribe'] as const) {
     const grants = reader[action];
     if (!grants.granted) continue;
     claims[action] = grants.sources;
     claims[action === 'publish' ? 'publishMatchers' : 'subscribeMatchers'] = grants.matchers;
   }
-  if ('payload' in legacy) claims.payload = legacy.payload;
-  else if ('payload' in details) claims.payload = details.payload;
   if (typeof payload.exp === 'number') claims.exp = payload.exp;
   return claims;
+}
+
+/**
+ * The payload of the subscription whose own matcher string is `selector`: for a current-spec
+ * token, the payload of the first subscribe detail one of whose topics matches that string taken
+ * as a topic (a `*` topic matches every subscription); for a draft-07 token, its one payload.
+ * Undefined when there is none.
+ */
+export function payloadFor(claims: Claims | undefined, selector: string): unknown {
+  if (claims === undefined) return undefined;
+  if (claims.subscribePayloads === undefined) return claims.payload;
+  for (const entry of claims.subscribePayloads) {
+    if (entry.matchers.some((m) => m.matches(selector))) return entry.payload;
+  }
+  return undefined;
 }

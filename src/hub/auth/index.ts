@@ -8,8 +8,13 @@ export {
   DEFAULT_MAX_TOKEN_SELECTORS,
   type JwksOptions,
   type KeySource,
+  type RoleKeys,
+  type TrustedIssuer,
 } from './authorizer.js';
+export { MERCURE_DETAIL_TYPE, payloadFor } from './claims.js';
 export {
+  DEFAULT_MINT_AUDIENCE,
+  DEFAULT_MINT_ISSUER,
   DEFAULT_TOKEN_LIFETIME_SEC,
   type MintClaims,
   type MintKey,
@@ -17,4 +22,4 @@ export {
   mintToken,
 } from './token.js';
 export { VerifiedTokenCache } from './token-cache.js';
-export type { Authorizer, Claims, TokenRole } from './types.js';
+export type { Authorizer, Claims, SubscribePayload, TokenRole } from './types.js';

@@ -2,13 +2,25 @@
  * Minting Mercure tokens, for development, tests and the `ssehub token` command. Production
  * tokens usually come from the application or an authorization server.
  */
-import type { KeyObject } from 'node:crypto';
+import { type KeyObject, randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { SseHubError } from '../../errors.js';
+import { MERCURE_DETAIL_TYPE } from './claims.js';
 import { algorithmsForKey, checkAlgorithms, HMAC_ALGORITHMS, privateKeyFromPem } from './keys.js';
 
-/** A selector: a plain string, or a draft-08 matcher object. */
-export type MintSelector = string | { match: string; matchType?: 'Exact' | 'URLPattern' };
+/**
+ * A selector: a plain string (draft 07: exact, `*` or URI template; draft 08: exact or `*`), or a
+ * matcher object. `matchType` is the older draft's spelling, still read here and written as
+ * `match_type`.
+ */
+export type MintSelector =
+  | string
+  | {
+      match: string;
+      match_type?: 'exact' | 'urlpattern';
+      /** @deprecated the older draft's spelling; use `match_type`. */
+      matchType?: 'Exact' | 'URLPattern';
+    };
 
 export interface MintClaims {
   publish?: MintSelector[];
@@ -19,13 +31,28 @@ export interface MintClaims {
   expiresIn?: number | string;
   /**
    * `07` (default): a `mercure` claim, what most hubs and clients speak today.
-   * `08`: an `authorization_details` claim (type `mercure`) and the `at+jwt` header.
+   * `08`: an RFC 9068 access token as the current Mercure spec wants: the `at+jwt` header, an
+   * `authorization_details` claim (type `https://mercure.rocks/authorization-detail`), and all
+   * of `iss`, `aud`, `sub`, `client_id`, `iat`, `exp`, `jti` (defaults below).
    */
   draft?: '07' | '08';
+  /** `sub`. Draft 08 default: the client id. */
   subject?: string;
+  /** `aud`. Draft 08 default: DEFAULT_MINT_AUDIENCE (the hub's default resource identifier). */
   audience?: string | string[];
+  /** `iss`. Draft 08 default: DEFAULT_MINT_ISSUER (the hub's default trusted issuer). */
   issuer?: string;
+  /** `client_id` (draft 08 only). Default: the issuer. */
+  clientId?: string;
 }
+
+/**
+ * The `iss` of minted draft-08 tokens when none is given: the issuer a hub with the default
+ * public URL (`https://localhost/.well-known/mercure`) trusts by default, its origin.
+ */
+export const DEFAULT_MINT_ISSUER = 'https://localhost';
+/** The `aud` of minted draft-08 tokens when none is given: the hub's default resource identifier. */
+export const DEFAULT_MINT_AUDIENCE = 'https://localhost/.well-known/mercure';
 
 /** Sign with an HMAC `secret` or a PEM `privateKey`; `alg` defaults to one that fits the key. */
 export interface MintKey {
@@ -44,21 +71,26 @@ function draft07Selectors(list: MintSelector[] | undefined, name: string): strin
   if (!Array.isArray(list)) throw bad(`${name} must be an array`);
   return list.map((s) => {
     if (typeof s === 'string') return s;
-    if (s.matchType === 'URLPattern') {
+    if (s.matchType === 'URLPattern' || s.match_type === 'urlpattern') {
       throw bad(`${name}: a draft-07 token cannot carry URL patterns; use draft '08'`);
     }
     return s.match;
   });
 }
 
+const LEGACY_MATCH_TYPES: Record<string, string> = { Exact: 'exact', URLPattern: 'urlpattern' };
+
 function draft08Topics(list: MintSelector[], name: string): object[] {
   if (!Array.isArray(list)) throw bad(`${name} must be an array`);
   return list.map((s) => {
     if (typeof s === 'string') return { match: s };
     if (typeof s?.match !== 'string') throw bad(`${name}: a matcher needs a "match" string`);
-    return s.matchType === undefined
-      ? { match: s.match }
-      : { match: s.match, matchType: s.matchType };
+    const type =
+      s.match_type ?? (s.matchType === undefined ? undefined : LEGACY_MATCH_TYPES[s.matchType]);
+    if (type !== undefined && type !== 'exact' && type !== 'urlpattern') {
+      throw bad(`${name}: match_type must be exact or urlpattern`);
+    }
+    return type === undefined ? { match: s.match } : { match: s.match, match_type: type };
   });
 }
 
@@ -77,14 +109,14 @@ function body(claims: MintClaims): Record<string, unknown> {
   const details: object[] = [];
   if (claims.publish?.length) {
     details.push({
-      type: 'mercure',
+      type: MERCURE_DETAIL_TYPE,
       actions: ['publish'],
       topics: draft08Topics(claims.publish, 'publish'),
     });
   }
   if (claims.subscribe?.length) {
     details.push({
-      type: 'mercure',
+      type: MERCURE_DETAIL_TYPE,
       actions: ['subscribe'],
       topics: draft08Topics(claims.subscribe, 'subscribe'),
       ...(claims.payload !== undefined && { payload: claims.payload }),
@@ -92,7 +124,16 @@ function body(claims: MintClaims): Record<string, unknown> {
   } else if (claims.payload !== undefined) {
     throw bad('a draft-08 payload belongs to a subscribe grant; give subscribe selectors');
   }
-  return { authorization_details: details };
+  const issuer = claims.issuer ?? DEFAULT_MINT_ISSUER;
+  const clientId = claims.clientId ?? issuer;
+  return {
+    iss: issuer,
+    aud: claims.audience ?? DEFAULT_MINT_AUDIENCE,
+    sub: claims.subject ?? clientId,
+    client_id: clientId,
+    jti: `urn:uuid:${randomUUID()}`,
+    authorization_details: details,
+  };
 }
 
 function signingKey(key: MintKey): { key: Uint8Array | KeyObject; alg: string } {
@@ -135,9 +176,12 @@ export async function mintToken(claims: MintClaims, key: MintKey): Promise<strin
     } else {
       jwt.setExpirationTime(lifetime);
     }
-    if (claims.subject !== undefined) jwt.setSubject(claims.subject);
-    if (claims.audience !== undefined) jwt.setAudience(claims.audience);
-    if (claims.issuer !== undefined) jwt.setIssuer(claims.issuer);
+    // Draft 08 wrote them into the body already, with their defaults.
+    if (draft === '07') {
+      if (claims.subject !== undefined) jwt.setSubject(claims.subject);
+      if (claims.audience !== undefined) jwt.setAudience(claims.audience);
+      if (claims.issuer !== undefined) jwt.setIssuer(claims.issuer);
+    }
     return await jwt.sign(signing.key);
   } catch (err) {
     if (err instanceof SseHubError) throw err;

@@ -6,8 +6,18 @@ export interface Claims {
   publish?: string[];
   /** Topic selectors the bearer may subscribe to (and receive private updates of). */
   subscribe?: string[];
-  /** Arbitrary data attached to the subscriber (shown in subscription events). */
+  /**
+   * Draft-07 tokens: the `mercure.payload`, attached to every subscription of the subscriber
+   * (shown in subscription events). Current-spec tokens use `subscribePayloads`; read either
+   * through `payloadFor`.
+   */
   payload?: unknown;
+  /**
+   * Current-spec tokens: every `subscribe` authorization detail, in token order, with its
+   * payload (absent when the detail has none). A subscription gets the payload of the first one
+   * whose matchers match its own matcher string.
+   */
+  subscribePayloads?: SubscribePayload[];
   /** Expiry, seconds since the epoch. */
   exp?: number;
   /**
@@ -17,6 +27,12 @@ export interface Claims {
   publishMatchers?: TopicMatcher[];
   /** `subscribe` compiled with each selector's own syntax; when present, authorize with these. */
   subscribeMatchers?: TopicMatcher[];
+}
+
+/** One `subscribe` authorization detail: its compiled topic matchers and its payload. */
+export interface SubscribePayload {
+  readonly matchers: readonly TopicMatcher[];
+  readonly payload?: unknown;
 }
 
 export type TokenRole = 'publisher' | 'subscriber';

@@ -1,4 +1,5 @@
 import type { Presence, PresenceEntry, Update } from '../../transport/types.js';
+import { payloadFor } from '../auth/index.js';
 import type { Selector } from '../selectors/index.js';
 import type { Subscriber } from './subscriber.js';
 import {
@@ -23,12 +24,12 @@ import {
 } from './subscription-documents.js';
 
 /**
- * The `payload` shown with one subscription of `subscriber`. The one place it is looked up, so a
- * per-subscription rule (the spec's first `subscribe` detail whose topics match the selector) can
- * replace the token-wide payload here alone.
+ * The `payload` shown with one subscription of `subscriber`: for a current-spec token, that of
+ * the first `subscribe` detail whose topics match the subscription's own matcher; for a draft-07
+ * token, the token's.
  */
-export function subscriptionPayload(subscriber: Subscriber, _selector: Selector): unknown {
-  return subscriber.claims?.payload;
+export function subscriptionPayload(subscriber: Subscriber, selector: Selector): unknown {
+  return payloadFor(subscriber.claims, selector.source);
 }
 
 /** A filter of the current-spec listing: one matcher type, and optionally one matcher. */

@@ -2,8 +2,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** Request headers a browser may send to the hub (EventSource polyfills, publishers). */
 export const CORS_ALLOWED_HEADERS = 'authorization, last-event-id, cache-control, content-type';
-/** Response headers a cross-origin client may read: the history-loss signal, and the subscriptions API's cursor (`Link`). */
-export const CORS_EXPOSED_HEADERS = 'Last-Event-ID, Mercure-Last-Event-ID, Link';
+/**
+ * Response headers a cross-origin client may read: the history-loss signal, the subscriptions
+ * API's cursor (`Link`), and the auth challenge (its `resource_metadata` is how a browser client
+ * discovers the metadata).
+ */
+export const CORS_EXPOSED_HEADERS = 'Last-Event-ID, Mercure-Last-Event-ID, Link, WWW-Authenticate';
 export const CORS_ALLOWED_METHODS = 'GET, POST, OPTIONS';
 /** How long browsers may cache a preflight answer (seconds): one day, Chrome caps it at 2 h. */
 export const CORS_MAX_AGE_S = 86_400;

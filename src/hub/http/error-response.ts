@@ -5,19 +5,32 @@ import { TOO_MANY_STREAMS_RETRY_AFTER_S } from './client-streams.js';
 
 const CHALLENGE = 'Bearer realm="mercure"';
 
-/** The `WWW-Authenticate` challenge for an auth error (RFC 6750 section 3), if any. */
-export function challengeFor(err: SseHubError): string | undefined {
+/**
+ * The `WWW-Authenticate` challenge for an auth error (RFC 6750 section 3), if any, with the
+ * `resource_metadata` parameter (RFC 9728 section 5.1) when `resourceMetadata` is given: the
+ * spec asks for it on every such 401 and 403, not only when no token was presented.
+ */
+export function challengeFor(err: SseHubError, resourceMetadata?: string): string | undefined {
+  let error: string | undefined;
   switch (err.code) {
     case 'UNAUTHORIZED':
-      return CHALLENGE;
+      break;
     case 'INVALID_TOKEN':
     case 'TOKEN_EXPIRED':
-      return `${CHALLENGE}, error="invalid_token"`;
+      error = 'invalid_token';
+      break;
     case 'FORBIDDEN':
-      return `${CHALLENGE}, error="insufficient_scope"`;
+      error = 'insufficient_scope';
+      break;
+    case 'INVALID_REQUEST':
+      error = 'invalid_request';
+      break;
     default:
       return undefined;
   }
+  let challenge = error === undefined ? CHALLENGE : `${CHALLENGE}, error="${error}"`;
+  if (resourceMetadata !== undefined) challenge += `, resource_metadata="${resourceMetadata}"`;
+  return challenge;
 }
 
 /**
@@ -32,7 +45,8 @@ export function clientMessage(err: SseHubError): string {
 }
 
 /**
- * Answers `err` as `status` + `text/plain` message. Anything but an SseHubError is a bug: it is
+ * Answers `err` as `status` + `text/plain` message; auth errors get their challenge, naming
+ * `resourceMetadata` (the metadata document's URL) when given. Anything but an SseHubError is a bug: it is
  * logged and answered 500. When the response already started (an open stream), it is ended.
  */
 export function sendError(
@@ -40,6 +54,7 @@ export function sendError(
   error: unknown,
   logger: Logger,
   extraHeaders?: Record<string, string>,
+  resourceMetadata?: string,
 ): void {
   const err = isSseHubError(error) ? error : undefined;
   if (res.destroyed && err === undefined) {
@@ -69,7 +84,7 @@ export function sendError(
   if (err?.code === 'TOO_MANY_STREAMS' && headers['Retry-After'] === undefined) {
     headers['Retry-After'] = String(TOO_MANY_STREAMS_RETRY_AFTER_S);
   }
-  const challenge = err === undefined ? undefined : challengeFor(err);
+  const challenge = err === undefined ? undefined : challengeFor(err, resourceMetadata);
   if (challenge !== undefined) headers['WWW-Authenticate'] = challenge;
   const unread = err?.code === 'BODY_TOO_LARGE' || bodyLeftUnread(res);
   if (unread && (res.req?.httpVersionMajor ?? 1) < 2) {

@@ -4,4 +4,10 @@ export { ClientStreams, clientKey } from './client-streams.js';
 export type { HubContext, PublishVia } from './context.js';
 export { type DiscoveryOptions, discoveryLinkHeader, setDiscoveryLink } from './discovery.js';
 export { createRequestHandler, type HubRequestHandler } from './request-router.js';
+export {
+  RESOURCE_METADATA_SEGMENT,
+  resourceMetadata,
+  resourceMetadataPath,
+  resourceMetadataUrl,
+} from './resource-metadata.js';
 export { type ExtractedToken, extractToken, type TokenSource } from './token-extraction.js';

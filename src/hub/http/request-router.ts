@@ -5,6 +5,12 @@ import { applyCors, setPreflightHeaders } from './cors.js';
 import { sendError } from './error-response.js';
 import { parseQuery } from './form-decoding.js';
 import { handlePublish } from './publish-handler.js';
+import {
+  resourceMetadata,
+  resourceMetadataPaths,
+  resourceMetadataUrl,
+  sendResourceMetadata,
+} from './resource-metadata.js';
 import { handleSubscribe } from './subscribe-handler.js';
 import { handleSubscriptions } from './subscriptions-handler.js';
 
@@ -15,11 +21,12 @@ export type HubRequestHandler = (
   next?: (err?: unknown) => void,
 ) => void;
 
-type Route = 'hub' | 'subscriptions' | 'unknown';
+type Route = 'hub' | 'subscriptions' | 'metadata' | 'unknown';
 
 const ALLOW: Record<Route, string> = {
   hub: 'GET, POST, OPTIONS',
   subscriptions: 'GET, OPTIONS',
+  metadata: 'GET, OPTIONS',
   unknown: 'OPTIONS',
 };
 
@@ -43,12 +50,18 @@ function noContent(res: ServerResponse, status: number, headers: Record<string, 
 }
 
 /**
- * The hub's request handler: routes `/.well-known/mercure` (subscribe, publish) and
- * `/.well-known/mercure/subscriptions…` (when enabled), answers CORS preflights, and passes any
- * other path to `next` (or answers 404).
+ * The hub's request handler: routes `/.well-known/mercure` (subscribe, publish),
+ * `/.well-known/mercure/subscriptions…` (when enabled) and the protected resource metadata at
+ * `/.well-known/oauth-protected-resource/.well-known/mercure` (outside the hub's path: RFC 9728
+ * puts the well-known segment first), answers CORS preflights, and passes any other path to
+ * `next` (or answers 404).
  */
 export function createRequestHandler(ctx: HubContext): HubRequestHandler {
   const base = ctx.options.path;
+  const metadataPaths = resourceMetadataPaths(ctx.options);
+  // Fixed for the hub's life: made once, not per request.
+  const metadataBody = JSON.stringify(resourceMetadata(ctx.options));
+  const metadataUrl = resourceMetadataUrl(ctx.options);
   const subscriptionsBase = `${base === '/' ? '' : base}/subscriptions`;
   const below = `${base === '/' ? '' : base}/`;
   return (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void): void => {
@@ -57,6 +70,8 @@ export function createRequestHandler(ctx: HubContext): HubRequestHandler {
     let rest = '';
     if (path === base) {
       route = 'hub';
+    } else if (metadataPaths.has(path)) {
+      route = 'metadata';
     } else if (
       ctx.options.subscriptions &&
       (path === subscriptionsBase || path.startsWith(`${subscriptionsBase}/`))
@@ -72,11 +87,13 @@ export function createRequestHandler(ctx: HubContext): HubRequestHandler {
     }
 
     const logger = ctx.options.logger;
+    const fail = (err: unknown, headers?: Record<string, string>) =>
+      sendError(res, err, logger, headers, metadataUrl);
     const corsAllowed = applyCors(req, res, ctx.options.corsOrigins);
     const method = req.method ?? 'GET';
     if (method === 'OPTIONS') {
       if (!corsAllowed) {
-        sendError(res, new SseHubError('ORIGIN_NOT_ALLOWED'), logger);
+        fail(new SseHubError('ORIGIN_NOT_ALLOWED'));
         return;
       }
       if (req.headers.origin !== undefined) setPreflightHeaders(res);
@@ -84,11 +101,15 @@ export function createRequestHandler(ctx: HubContext): HubRequestHandler {
       return;
     }
     if (!ctx.accepting) {
-      sendError(res, new SseHubError('SHUTTING_DOWN'), logger, { 'Retry-After': '1' });
+      fail(new SseHubError('SHUTTING_DOWN'), { 'Retry-After': '1' });
       return;
     }
     if (route === 'unknown') {
-      sendError(res, new SseHubError('NOT_FOUND'), logger);
+      fail(new SseHubError('NOT_FOUND'));
+      return;
+    }
+    if (route === 'metadata' && method === 'GET') {
+      sendResourceMetadata(res, metadataBody);
       return;
     }
     let handle: (params: URLSearchParams) => Promise<void>;
@@ -97,9 +118,7 @@ export function createRequestHandler(ctx: HubContext): HubRequestHandler {
     else if (route === 'subscriptions' && method === 'GET') {
       handle = (q) => handleSubscriptions(ctx, req, res, q, rest);
     } else {
-      sendError(res, new SseHubError('METHOD_NOT_ALLOWED', method), logger, {
-        Allow: ALLOW[route],
-      });
+      fail(new SseHubError('METHOD_NOT_ALLOWED', method), { Allow: ALLOW[route] });
       return;
     }
     let work: Promise<void>;
@@ -110,6 +129,6 @@ export function createRequestHandler(ctx: HubContext): HubRequestHandler {
     } catch (err) {
       work = Promise.reject(err);
     }
-    work.catch((err: unknown) => sendError(res, err, logger));
+    work.catch(fail);
   };
 }

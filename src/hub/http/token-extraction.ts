@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { SseHubError } from '../../errors.js';
 
 /** Where a request's token came from. Cookie-authenticated publishes get an Origin check. */
 export type TokenSource = 'header' | 'cookie' | 'query';
@@ -20,7 +21,10 @@ export const TOKEN_COOKIES = [
 /** Query parameters holding a token when `allowQueryToken` is on: draft 07, then RFC 6750. */
 export const TOKEN_QUERY_PARAMS = ['authorization', 'access_token'] as const;
 
-const BEARER = /^Bearer[ ]+(\S+)\s*$/i;
+/** `Bearer` as the scheme of an `Authorization` value (case-insensitive, RFC 9110). */
+const BEARER_SCHEME = /^Bearer(?:[ \t]|$)/i;
+/** `Bearer` + one b64token (RFC 6750 section 2.1); extra spaces around it are tolerated. */
+const BEARER = /^Bearer[ ]+([A-Za-z0-9\-._~+/]+=*)[ \t]*$/i;
 
 function first(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
@@ -48,7 +52,9 @@ export function readCookie(header: string | undefined, name: string): string | u
 /**
  * The request's token: the `Authorization: Bearer` header, else a token cookie, else (only when
  * `allowQuery`) a query parameter. An `Authorization` header of another scheme is ignored, so a
- * proxy's Basic credentials do not hide the cookie.
+ * proxy's Basic credentials do not hide the cookie. A `Bearer` header whose credentials are not
+ * one token (`Bearer`, `Bearer a b`) throws INVALID_REQUEST (400 `invalid_request`): it is not
+ * treated as absent, which would fall back to a cookie the client did not mean to use.
  */
 export function extractToken(
   headers: IncomingHttpHeaders,
@@ -59,6 +65,9 @@ export function extractToken(
   if (authorization !== undefined) {
     const match = BEARER.exec(authorization);
     if (match) return { token: match[1]!, source: 'header' };
+    if (BEARER_SCHEME.test(authorization)) {
+      throw new SseHubError('INVALID_REQUEST', 'the Bearer credentials are not one token');
+    }
   }
   const cookie = first(headers.cookie);
   for (const name of TOKEN_COOKIES) {
