@@ -100,6 +100,10 @@ export function resolveStreamOptions(options: EventStreamOptions = {}): Resolved
   if (!Number.isInteger(status) || status < 200 || status > 599) {
     throw invalid('status must be an integer from 200 to 599');
   }
+  // Read by the node:http adapter; checked here with the rest.
+  if (options.detach !== undefined && typeof options.detach !== 'boolean') {
+    throw invalid('detach must be a boolean');
+  }
   return {
     heartbeatMs,
     maxQueueBytes,

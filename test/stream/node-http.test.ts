@@ -1,13 +1,16 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { describe, it } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { isSseHubError } from '../../src/errors.js';
 import { encodeEvent } from '../../src/protocol/encoder.js';
+import { DETACH_EVENT } from '../../src/stream/adapters/detach.js';
 import { createEventStream } from '../../src/stream/adapters/node.js';
 import type { EventStream } from '../../src/stream/event-stream.js';
 import { heartbeats } from '../../src/stream/heartbeat.js';
 import type { EventStreamOptions } from '../../src/stream/types.js';
-import { openSse } from '../helpers/sse-client.js';
+import { eventually, openSse } from '../helpers/sse-client.js';
 import { RawConnection } from '../server/raw-socket.js';
 import {
   itServesTheScript,
@@ -170,6 +173,7 @@ describe('EventStream over node:http', () => {
       { onOverflow: 'drop' as 'close' },
       { headers: { 'x-evil': 'a\r\nset-cookie: b' } },
       { headers: { 'bad name': 'x' } },
+      { detach: 'yes' as unknown as boolean },
     ];
     const failures: unknown[] = [];
     let sentBefore = true;
@@ -329,5 +333,88 @@ describe('EventStream over node:http, on the wire', () => {
     } finally {
       conn.destroy();
     }
+  });
+});
+
+describe('EventStream over node:http, detached', () => {
+  const log = new StreamLog();
+  const routes = new Map<string, Route>();
+  let requests = 0;
+  const server = http.createServer((req, res) => {
+    requests += 1;
+    const route = routes.get(new URL(req.url ?? '/', 'http://x').pathname);
+    if (route) route(req, res);
+    else res.writeHead(404).end();
+  });
+  const base = listenForSuite(server, log);
+  const port = () => Number(new URL(base()).port);
+  const request = (path: string) =>
+    `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n`;
+
+  it('takes the connection over: frames flow, the response says nothing more, both are freed', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    let stream: EventStream | undefined;
+    let refs: { req: WeakRef<object>; res: WeakRef<object> } | undefined;
+    const responseEvents: string[] = [];
+    let detachedWith: unknown;
+    routes.set('/detached', (req, res) => {
+      res.on('close', () => responseEvents.push('close'));
+      res.on('finish', () => responseEvents.push('finish'));
+      res.once(DETACH_EVENT, (socket: unknown) => {
+        detachedWith = socket;
+      });
+      const socket = res.socket;
+      stream = createEventStream(req, res, { heartbeatMs: 0, detach: true });
+      log.add(stream);
+      assert.equal(detachedWith, socket, 'DETACH_EVENT carries the socket');
+      refs = { req: new WeakRef(req), res: new WeakRef(res) };
+    });
+    const conn = await RawConnection.open(port());
+    try {
+      conn.write(request('/detached'));
+      await conn.waitFor(() => conn.received.includes(': ok\n\n'), 'the opening');
+      // What the client sends now is no request any more: the server no longer parses it.
+      conn.write(request('/detached'));
+      stream?.write(encodeEvent({ id: '1', data: 'after detach' }));
+      await conn.waitFor(() => conn.received.endsWith('data: after detach\n\n'), 'the frame');
+      assert.equal(requests, 1);
+      for (let i = 0; i < 5 && (refs?.req.deref() ?? refs?.res.deref()) !== undefined; i++) {
+        await new Promise((resolve) => setImmediate(resolve));
+        gc();
+      }
+      assert.equal(refs?.req.deref(), undefined, 'the request object was freed');
+      assert.equal(refs?.res.deref(), undefined, 'the response object was freed');
+      stream?.close();
+      await conn.waitForClose();
+      assert.deepEqual(responseEvents, [], 'a detached response emits nothing');
+      assert.equal(stream?.closeReason, 'server');
+    } finally {
+      conn.destroy();
+    }
+  });
+
+  it('ends the stream when the client half-closes or leaves', async () => {
+    const streams: EventStream[] = [];
+    routes.set('/leave', (req, res) => {
+      const s = createEventStream(req, res, { heartbeatMs: 0, detach: true });
+      log.add(s);
+      streams.push(s);
+    });
+    const halfOpen = await RawConnection.open(port(), { allowHalfOpen: true });
+    const gone = await RawConnection.open(port());
+    halfOpen.write(request('/leave'));
+    gone.write(request('/leave'));
+    await halfOpen.waitFor(() => halfOpen.received.includes(': ok'), 'the first stream');
+    await gone.waitFor(() => gone.received.includes(': ok'), 'the second stream');
+    halfOpen.socket.end();
+    gone.destroy();
+    await eventually(() => streams.length === 2 && streams.every((s) => s.closed), 'both closed');
+    assert.deepEqual(
+      streams.map((s) => s.closeReason),
+      ['client', 'client'],
+    );
+    await halfOpen.waitForClose();
+    halfOpen.destroy();
   });
 });
