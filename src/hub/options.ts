@@ -120,9 +120,10 @@ export interface HubOptions {
   /**
    * On node:http HTTP/1.x, each stream takes its connection over from the HTTP server once its
    * head is out (the stream option `detach`): the request, response and parser objects, about
-   * 5 KB per subscriber, are freed. Their `close`/`finish` events then never fire: middleware
-   * that tracks requests must watch the socket (as `on-finished`, used by Express loggers,
-   * does) or `DETACH_EVENT`. Default true.
+   * 5 KB per subscriber, are freed. Then the response emits no `close`/`finish` (middleware that
+   * tracks requests must watch the socket, as `on-finished` behind Express's loggers does, or
+   * `DETACH_EVENT`), and `server.closeAllConnections()` no longer sees the stream: end streams
+   * with `hub.shutdown()`. Default false; `ssehub serve` (createServer) turns it on.
    */
   detachStreams?: boolean;
   /** Largest accepted publish body, in bytes. Default 1 MiB. */
@@ -315,7 +316,7 @@ export const HUB_DEFAULTS: Readonly<Omit<ResolvedHubOptions, DerivedDefault>> = 
   maxStreamLifetimeMs: DEFAULT_MAX_STREAM_LIFETIME_MS,
   lifetimeJitter: DEFAULT_LIFETIME_JITTER,
   maxQueueBytes: DEFAULT_MAX_QUEUE_BYTES,
-  detachStreams: true,
+  detachStreams: false,
   maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
   maxTopicsPerRequest: DEFAULT_MAX_TOPICS_PER_REQUEST,
   maxTopicLength: DEFAULT_MAX_TOPIC_LENGTH,

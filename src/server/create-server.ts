@@ -114,7 +114,14 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     }));
   let hub: Hub;
   try {
-    hub = createHub({ ...hubOptions, transport, logger: hubOptions.logger ?? log });
+    hub = createHub({
+      // This server's shutdown ends every stream and its access log follows detached ones, so
+      // streams may drop the HTTP objects they no longer need (see HubOptions.detachStreams).
+      detachStreams: true,
+      ...hubOptions,
+      transport,
+      logger: hubOptions.logger ?? log,
+    });
   } catch (err) {
     // The transport is ours when we created it: release it (a SQLite file lock) before failing.
     if (!hubOptions.transport) await transport.close().catch(() => {});

@@ -358,22 +358,25 @@ describe('EventStream over node:http, detached', () => {
     let refs: { req: WeakRef<object>; res: WeakRef<object> } | undefined;
     const responseEvents: string[] = [];
     let detachedWith: unknown;
+    let socketOf: WeakRef<object> | undefined;
     routes.set('/detached', (req, res) => {
       res.on('close', () => responseEvents.push('close'));
       res.on('finish', () => responseEvents.push('finish'));
       res.once(DETACH_EVENT, (socket: unknown) => {
         detachedWith = socket;
       });
-      const socket = res.socket;
+      socketOf = new WeakRef(res.socket as object);
       stream = createEventStream(req, res, { heartbeatMs: 0, detach: true });
       log.add(stream);
-      assert.equal(detachedWith, socket, 'DETACH_EVENT carries the socket');
       refs = { req: new WeakRef(req), res: new WeakRef(res) };
     });
     const conn = await RawConnection.open(port());
     try {
       conn.write(request('/detached'));
       await conn.waitFor(() => conn.received.includes(': ok\n\n'), 'the opening');
+      // Once the parse that opened it is over.
+      await eventually(() => detachedWith !== undefined, 'DETACH_EVENT');
+      assert.equal(detachedWith, socketOf?.deref(), 'DETACH_EVENT carries the socket');
       // What the client sends now is no request any more: the server no longer parses it.
       conn.write(request('/detached'));
       stream?.write(encodeEvent({ id: '1', data: 'after detach' }));

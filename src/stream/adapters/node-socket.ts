@@ -71,12 +71,11 @@ class NodeSocketSink implements EventSink {
       // The header block goes out with the first frame, through the response: it writes header
       // text as Latin-1 (flushHeaders would write it as UTF-8, mangling non-ASCII values).
       this.#headerPending = false;
-      const res = this.#res as ServerResponse;
-      const ok = res.write(chunk);
-      if (this.#detach && detachConnection(this.#req as IncomingMessage, res, this.#socket)) {
-        this.#req = undefined;
-        this.#res = undefined;
-      }
+      const ok = (this.#res as ServerResponse).write(chunk);
+      // Not now: this may run inside the HTTP parser's own callback (a handler that opens the
+      // stream at once), and a parser freed there is put back on the server's connection list
+      // when the callback returns. After pending I/O the parse is over.
+      if (this.#detach) setImmediate(detachLater, this);
       return ok;
     }
     return this.#socket.write(chunk);
@@ -98,6 +97,17 @@ class NodeSocketSink implements EventSink {
     else if (!socket.destroyed) socket.end(() => socket.destroy());
   }
 
+  /** The deferred half of `detach`: hands the connection over unless the stream ended first. */
+  detachNow(): void {
+    const req = this.#req;
+    const res = this.#res;
+    if (req === undefined || res === undefined || res.writableEnded) return;
+    if (detachConnection(req, res, this.#socket)) {
+      this.#req = undefined;
+      this.#res = undefined;
+    }
+  }
+
   listen(listener: SinkListener): () => void {
     const socket = this.#socket as ListenedSocket;
     if (socket[LISTENER] !== undefined) return listenWithClosures(socket, listener);
@@ -112,6 +122,10 @@ class NodeSocketSink implements EventSink {
       socket.off('close', onSocketClose);
     };
   }
+}
+
+function detachLater(sink: NodeSocketSink): void {
+  sink.detachNow();
 }
 
 const LISTENER = Symbol('ssehub.sinkListener');
