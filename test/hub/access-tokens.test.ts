@@ -3,7 +3,8 @@
 // and the `WWW-Authenticate` challenges.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { SignJWT } from 'jose';
+import { decodeJwt, SignJWT } from 'jose';
+import { mintToken } from '../../src/hub/auth/token.js';
 import {
   getText,
   postForm,
@@ -144,6 +145,28 @@ describe('current-spec access tokens', () => {
       .setProtectedHeader({ alg: 'HS256' })
       .sign(new TextEncoder().encode(TEST_SECRET));
     assert.equal((await publishWith(h, bare)).status, 200);
+  });
+
+  it('accepts the Bearer scheme in any case', async () => {
+    const token = await access(publishAll);
+    for (const scheme of ['bearer', 'BEARER', 'BeArEr']) {
+      const res = await postForm(
+        h.url,
+        { topic: 'https://example.com/t' },
+        { authorization: `${scheme} ${token}` },
+      );
+      assert.equal(res.status, 200, `${scheme}: ${res.body}`);
+    }
+  });
+
+  it('mints short-lived tokens by default (one hour) that the hub accepts, in both generations', async () => {
+    for (const draft of ['07', '08'] as const) {
+      const token = await mintToken({ publish: ['*'], draft }, { secret: TEST_SECRET });
+      const claims = decodeJwt(token);
+      assert.equal(claims.exp! - claims.iat!, 3600, draft);
+      const res = await publishWith(h, token);
+      assert.equal(res.status, 200, `${draft}: ${res.body}`);
+    }
   });
 
   it('answers a malformed Bearer presentation with 400 invalid_request', async () => {

@@ -217,6 +217,28 @@ describe('subscribe authorization', () => {
     cookie.close();
   });
 
+  it('uses the Authorization header and ignores the cookie when both are sent, and the cookie when alone', async () => {
+    const good = await mintTestToken({ subscribe: ['*'] });
+    const forged = await mintTestToken({ subscribe: ['*'], secret: 'x'.repeat(40) });
+    const headerWins = await openSse(subscribeUrl(closed.url, ['t']), {
+      headers: { authorization: `Bearer ${good}`, cookie: `mercureAuthorization=${forged}` },
+    });
+    headerWins.close();
+    assert.equal(headerWins.status, 200);
+    // A bad header is not rescued by a good cookie: the cookie is ignored, not a fallback.
+    const noFallback = await getText(subscribeUrl(closed.url, ['t']), {
+      authorization: `Bearer ${forged}`,
+      cookie: `mercureAuthorization=${good}; __Secure-mercure_access_token=${good}`,
+    });
+    assert.equal(noFallback.status, 401);
+    assert.match(noFallback.headers.get('www-authenticate') ?? '', /error="invalid_token"/);
+    const cookieOnly = await openSse(subscribeUrl(closed.url, ['t']), {
+      headers: { cookie: `__Secure-mercure_access_token=${good}` },
+    });
+    cookieOnly.close();
+    assert.equal(cookieOnly.status, 200);
+  });
+
   it('refuses expired and forged subscriber tokens with 401 invalid_token', async () => {
     const expired = await mintTestToken({ subscribe: ['*'], expiresIn: -10 });
     const res = await getText(subscribeUrl(closed.url, ['t']), {

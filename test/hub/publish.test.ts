@@ -36,6 +36,32 @@ describe('publish over HTTP', () => {
     assert.equal(res.body, 'my-id-1');
   });
 
+  it('ignores fields it does not recognize, and answers exactly text/plain; charset=utf-8', async () => {
+    const topic = 'https://example.com/unknown-fields';
+    const conn = await openSse(subscribeUrl(h.url, [], { match: topic }));
+    try {
+      const res = await postForm(
+        h.url,
+        {
+          topic,
+          data: 'kept',
+          foo: 'bar',
+          Topic: 'https://example.com/not-a-topic',
+          'data[]': 'x',
+        },
+        auth,
+      );
+      assert.equal(res.status, 200, res.body);
+      assert.equal(res.headers.get('content-type'), 'text/plain; charset=utf-8');
+      const [event] = await conn.waitForEvents(1);
+      assert.equal(event!.lastEventId, res.body);
+      assert.equal(event!.data, 'kept');
+      assert.equal(event!.type, 'message');
+    } finally {
+      conn.close();
+    }
+  });
+
   it('accepts an id still in history (200); a resume from it starts after its earliest occurrence', async () => {
     const topic = 'https://example.com/dup';
     const first = await postForm(h.url, { topic, id: 'dup', data: 'first' }, auth);
@@ -74,6 +100,18 @@ describe('publish over HTTP', () => {
     {
       name: 'a control character in a topic',
       fields: { topic: 'a\u0001b' },
+      status: 400,
+      message: /control characters/,
+    },
+    {
+      name: 'a C1 control (NEL) in a topic',
+      fields: { topic: 'https://example.com/a\u0085b' },
+      status: 400,
+      message: /control characters/,
+    },
+    {
+      name: 'DEL in a topic',
+      fields: { topic: 'https://example.com/a\u007Fb' },
       status: 400,
       message: /control characters/,
     },

@@ -140,6 +140,40 @@ describe('subscribe', () => {
     });
   }
 
+  it('refuses a match_urlpattern value that is not a well-formed URL pattern, and an over-long matcher, with 400', async () => {
+    for (const pattern of [
+      'https://example.com/(',
+      'https://example.com/:id(',
+      'https://exa mple.com/',
+    ]) {
+      const res = await getText(subscribeUrl(h.url, [], { match_urlpattern: pattern }));
+      assert.equal(res.status, 400, `${pattern}: ${res.body}`);
+      assert.match(res.body, /invalid URL pattern/, pattern);
+    }
+    // A subscribe limit is a 400 (only publish limits are 413).
+    const long = await getText(subscribeUrl(h.url, [], { match: `https://e/${'a'.repeat(2048)}` }));
+    assert.equal(long.status, 400, long.body);
+    assert.match(long.body, /longer than/);
+  });
+
+  it('reads the query with the form-urlencoded rules: + is a space, %2B a plus, a bare name an empty value', async () => {
+    const conn = await subscribe(`${h.url}?match=https://example.com/a+b%2Bc%26d`);
+    assert.equal(conn.status, 200);
+    const other = await publishOk(h.url, { topic: 'https://example.com/a+b+c&d' });
+    const mine = await publishOk(h.url, { topic: 'https://example.com/a b+c&d' });
+    await conn.waitFor(() => conn.events.length >= 1, 'the update');
+    assert.deepEqual(
+      conn.events.map((e) => e.lastEventId),
+      [mine],
+    );
+    assert.notEqual(other, mine);
+    // `?match` is `?match=`: the same answer for both.
+    const bare = await getText(`${h.url}?match`);
+    const empty = await getText(`${h.url}?match=`);
+    assert.equal(bare.status, empty.status);
+    assert.equal(bare.body, empty.body);
+  });
+
   it('refuses a format character in the Last-Event-ID header with 400', async () => {
     const res = await getText(subscribeUrl(h.url, ['a']), {
       'last-event-id': Buffer.from('x\u200By', 'utf8').toString('latin1'),

@@ -268,6 +268,47 @@ describe('active subscriptions, current shape', () => {
       source.close();
     }
   });
+
+  it('creates one subscription per matcher of a request, merging identical type and pattern, and encodes a % of a matcher once more', async () => {
+    const raw = 'https://example.com/a%20b';
+    const other = 'https://example.com/per-matcher';
+    const pattern = 'https://example.com/per-matcher/:id';
+    const conn = await openSse(
+      url(h, [
+        ['match', raw],
+        ['match_exact', raw],
+        ['match', other],
+        ['match_urlpattern', pattern],
+      ]),
+    );
+    open.push(conn);
+    assert.equal(conn.status, 200);
+    await watcher.waitFor(
+      () => [raw, other, pattern].every((m) => docsOf(watcher).some((e) => e.doc.match === m)),
+      'an event for each matcher',
+    );
+    const rawDoc = docsOf(watcher).find((e) => e.doc.match === raw)!.doc;
+    const subscriber = rawDoc.subscriber;
+    // The matcher string is encoded as a whole, its `%` included: `%20` becomes `%2520`.
+    assert.equal(
+      rawDoc.id,
+      `${PREFIX}/exact/https%3A%2F%2Fexample.com%2Fa%2520b/${enc(subscriber)}`,
+    );
+    // One connection, one subscriber id, one subscription per distinct (type, pattern).
+    const list = await getText(`${h.url}/subscriptions`, auth());
+    assert.equal(list.status, 200, list.body);
+    const mine = (JSON.parse(list.body).subscriptions as Doc[])
+      .filter((d) => d.subscriber === subscriber)
+      .map((d) => `${d.match_type} ${d.match}`)
+      .sort();
+    assert.deepEqual(mine, [`exact ${other}`, `exact ${raw}`, `urlpattern ${pattern}`].sort());
+    const one = await getText(`${h.url}/subscriptions/exact/${enc(raw)}`, auth());
+    assert.equal(one.status, 200, one.body);
+    assert.deepEqual(
+      (JSON.parse(one.body).subscriptions as Doc[]).map((d) => d.id),
+      [rawDoc.id],
+    );
+  });
 });
 
 describe('active subscriptions, both shapes on one hub', () => {
@@ -454,5 +495,56 @@ describe('active subscriptions, both shapes on one hub', () => {
       () => docsOf(draft07).some((e) => e.doc.topic === DOC && !e.doc.active),
       'the draft-07 end event',
     );
+  });
+});
+
+describe('active subscriptions under a hub path other than the default', () => {
+  let h: RunningHub;
+  let hubUrl: string;
+  let watcher: SseConnection;
+  const auth = async (): Promise<Record<string, string>> => ({
+    authorization: `Bearer ${await mintTestToken({ subscribe: ['*'] })}`,
+  });
+  before(async () => {
+    h = await startHub({ anonymous: true, subscriptions: true, path: '/hub' });
+    hubUrl = `${h.origin}/hub`;
+    const u = new URL(hubUrl);
+    u.searchParams.append('match_urlpattern', '/hub/subscriptions/:match_type/:match/:subscriber');
+    watcher = await openSse(u.toString(), { headers: await auth() });
+    assert.equal(watcher.status, 200);
+  });
+  after(async () => {
+    watcher.close();
+    await h.close();
+  });
+
+  it('puts subscription topics and the API under that path', async () => {
+    const u = new URL(hubUrl);
+    u.searchParams.append('match', 'https://example.com/under-hub');
+    const conn = await openSse(u.toString());
+    try {
+      await watcher.waitFor(
+        () => docsOf(watcher).some((e) => e.doc.match === 'https://example.com/under-hub'),
+        'the subscription event',
+      );
+      const doc = docsOf(watcher).find((e) => e.doc.match === 'https://example.com/under-hub')!.doc;
+      assert.equal(
+        doc.id,
+        `/hub/subscriptions/exact/${enc('https://example.com/under-hub')}/${enc(doc.subscriber)}`,
+      );
+      const list = await getText(`${hubUrl}/subscriptions`, await auth());
+      assert.equal(list.status, 200, list.body);
+      const body = JSON.parse(list.body);
+      assert.equal(body.id, '/hub/subscriptions');
+      assert.ok((body.subscriptions as Doc[]).some((d) => d.id === doc.id));
+      const single = await getText(`${h.origin}${doc.id}`, await auth());
+      assert.equal(single.status, 200, single.body);
+      assert.deepEqual(JSON.parse(single.body), doc);
+      // The default path is not the hub's any more.
+      const old = await getText(`${h.origin}/.well-known/mercure/subscriptions`, await auth());
+      assert.equal(old.status, 404);
+    } finally {
+      conn.close();
+    }
   });
 });
