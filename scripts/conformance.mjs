@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // Runs upstream Mercure's Playwright conformance suite (dunglas/mercure, conformance-tests/)
 // against `ssehub serve`, in Debian's headless Chromium. Nothing is fetched at run time: the
-// suite comes from a copy kept outside the repository, and Playwright's test runner from an
-// installed @playwright/test (never a downloaded browser).
+// suite comes from a copy kept outside the repository, and Playwright's test runner from the
+// @playwright/test devDependency (`npm ci` installs it and downloads no browser).
 //
+//   npm run conformance [-- ref…]                 build, then `run` (below)
 //   node scripts/conformance.mjs prepare [ref…]   copy conformance-tests/ of each ref (default:
 //                                                 HEAD v0.24.2) out of a local git mirror of
 //                                                 dunglas/mercure into the cache (git archive)
@@ -17,8 +18,8 @@
 //                              (default: ../.cache/mercure-conformance, beside the repository)
 //   MERCURE_MIRROR             `prepare` only: a git dir of dunglas/mercure
 //                              (default: /work/.mirror/dunglas+mercure/repo)
-//   PLAYWRIGHT_NODE_MODULES    a node_modules holding @playwright/test (default: the
-//                              repository's, then NODE_PATH's entries)
+//   PLAYWRIGHT_NODE_MODULES    a node_modules holding @playwright/test, used before the
+//                              repository's own (then NODE_PATH's entries are tried)
 //   CHROMIUM                   the browser (default: /usr/bin/chromium)
 //   CONFORMANCE_HUB_ARGS       extra `ssehub serve` flags (space-separated)
 //   CONFORMANCE_KEEP_GOING=1   exit 0 even when tests fail (the summary still lists them)
@@ -109,9 +110,8 @@ function playwrightModules() {
   }
   fail(
     'no @playwright/test found (looked in PLAYWRIGHT_NODE_MODULES, the repository, NODE_PATH).\n' +
-      '  Install it without browsers, e.g.:\n' +
-      '  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --prefix /tmp/pw @playwright/test@1.65.1\n' +
-      '  PLAYWRIGHT_NODE_MODULES=/tmp/pw/node_modules node scripts/conformance.mjs run',
+      '  It is a devDependency: `npm ci` installs it (no browser is downloaded). Or point\n' +
+      '  PLAYWRIGHT_NODE_MODULES at a node_modules that holds it.',
   );
 }
 
@@ -351,7 +351,10 @@ async function run(refs) {
   console.log('\n== Summary');
   for (const { suite, results, work } of summary) {
     const pass = results.filter((r) => r.status === 'pass').length;
-    console.log(`\n${suite}: ${pass}/${results.length} passed (artifacts: ${work})`);
+    const vacuous = results.filter((r) => r.reason.startsWith('VACUOUS')).length;
+    console.log(
+      `\n${suite}: ${pass}/${results.length} passed, ${vacuous} vacuous (artifacts: ${work})`,
+    );
     for (const r of results) {
       console.log(`  ${r.status.padEnd(4)} ${r.title}${r.reason ? ` — ${r.reason}` : ''}`);
     }
