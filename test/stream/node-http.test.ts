@@ -330,4 +330,26 @@ describe('EventStream over node:http, on the wire', () => {
       conn.destroy();
     }
   });
+
+  it('detaches a stream opened synchronously by the handler without breaking the server’s connection list', async () => {
+    let stream: EventStream | undefined;
+    routes.set('/sync-detach', (req, res) => {
+      stream = createEventStream(req, res, { heartbeatMs: 0, detach: true });
+      log.add(stream);
+    });
+    const conn = await RawConnection.open(port());
+    try {
+      conn.write(request('/sync-detach'));
+      await conn.waitFor(() => conn.received.includes(': ok'), 'the opening');
+      await new Promise((r) => setImmediate(r));
+      // Freed inside the parser's execute, the parser went back on the list without a socket.
+      assert.doesNotThrow(() => server.closeIdleConnections());
+      stream?.write(encodeEvent({ id: '1', data: 'still live' }));
+      await conn.waitFor(() => conn.received.includes('data: still live'), 'a frame after it');
+      stream?.close();
+      await conn.waitForClose();
+    } finally {
+      conn.destroy();
+    }
+  });
 });

@@ -71,15 +71,26 @@ class NodeSocketSink implements EventSink {
       // The header block goes out with the first frame, through the response: it writes header
       // text as Latin-1 (flushHeaders would write it as UTF-8, mangling non-ASCII values).
       this.#headerPending = false;
-      const res = this.#res as ServerResponse;
-      const ok = res.write(chunk);
-      if (this.#detach && detachConnection(this.#req as IncomingMessage, res, this.#socket)) {
-        this.#req = undefined;
-        this.#res = undefined;
-      }
+      const ok = (this.#res as ServerResponse).write(chunk);
+      // Not now: this write may run inside the server's parser (a handler that opens the stream
+      // synchronously), and freeing a parser while it executes leaves it in the server's list
+      // of connections without a socket (closeIdleConnections, so server.close(), then throws)
+      // and drops a request pipelined behind this one. Ticks run once the parser returned.
+      if (this.#detach) process.nextTick(NodeSocketSink.#detachSoon, this);
       return ok;
     }
     return this.#socket.write(chunk);
+  }
+
+  static #detachSoon(sink: NodeSocketSink): void {
+    const req = sink.#req;
+    const res = sink.#res;
+    // Ended (a graceful close went through the response) or gone meanwhile: nothing to take over.
+    if (req === undefined || res === undefined || res.writableEnded) return;
+    if (detachConnection(req, res, sink.#socket)) {
+      sink.#req = undefined;
+      sink.#res = undefined;
+    }
   }
 
   cork(): void {
