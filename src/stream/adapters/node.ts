@@ -53,7 +53,9 @@ class NodeResponseSink implements EventSink {
     this.lastEventId = lastEventIdFrom(req.headers);
     this.#res = res;
     this.#queuedOn =
-      this.http1 && res.socket === null ? (req.socket as QueuedSocket | null) ?? undefined : undefined;
+      this.http1 && res.socket === null
+        ? ((req.socket as QueuedSocket | null) ?? undefined)
+        : undefined;
   }
 
   get headersSent(): boolean {
