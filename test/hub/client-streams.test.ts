@@ -10,6 +10,7 @@ import {
   TEST_SECRET,
 } from '../helpers/hub-server.js';
 import { eventually, openSse, type SseConnection } from '../helpers/sse-client.js';
+import { RawConnection } from '../server/raw-socket.js';
 
 /** A draft 07 subscriber token with `sub` (and `iss`) for the per-client key. */
 async function tokenFor(sub: string | undefined, iss = 'https://issuer.example'): Promise<string> {
@@ -86,6 +87,26 @@ describe('per-client stream limit (maxStreamsPerClient)', () => {
     assert.equal((await stream('https://example.com/t')).status, 200);
     const overAddress = await getText(subscribeUrl(h.url, ['https://example.com/t']));
     assert.equal(overAddress.status, 429);
+  });
+
+  it('gives back the slot of a stream pipelined behind another once the client leaves', async () => {
+    for (const c of open) c.close();
+    open.length = 0;
+    await eventually(() => h.hub.subscriberCount === 0, 'the earlier streams to end');
+    const path = new URL(subscribeUrl(h.url, ['https://example.com/p']));
+    const request = `GET ${path.pathname}${path.search} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`;
+    const conn = await RawConnection.open(Number(path.port));
+    conn.write(request + request);
+    await eventually(() => h.hub.subscriberCount === 2, 'both pipelined streams');
+    conn.destroy();
+    // The second response never had the socket: without watching its request's socket it stayed
+    // registered, holding its slot (and, at the limit, locking the address out) for good.
+    await eventually(() => h.hub.subscriberCount === 0, 'both streams to end');
+    const again = await stream('https://example.com/q');
+    const another = await stream('https://example.com/r');
+    assert.deepEqual([again.status, another.status], [200, 200]);
+    for (const c of open) c.close();
+    open.length = 0;
   });
 
   it('defaults to 64 and accepts 0 (off); refuses a negative value', () => {

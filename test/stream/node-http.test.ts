@@ -334,6 +334,53 @@ describe('EventStream over node:http, on the wire', () => {
       conn.destroy();
     }
   });
+
+  it('detaches a stream opened synchronously by the handler without breaking the server’s connection list', async () => {
+    let stream: EventStream | undefined;
+    routes.set('/sync-detach', (req, res) => {
+      stream = createEventStream(req, res, { heartbeatMs: 0, detach: true });
+      log.add(stream);
+    });
+    const conn = await RawConnection.open(port());
+    try {
+      conn.write(request('/sync-detach'));
+      await conn.waitFor(() => conn.received.includes(': ok'), 'the opening');
+      await new Promise((r) => setImmediate(r));
+      // Freed inside the parser's execute, the parser went back on the list without a socket.
+      assert.doesNotThrow(() => server.closeIdleConnections());
+      stream?.write(encodeEvent({ id: '1', data: 'still live' }));
+      await conn.waitFor(() => conn.received.includes('data: still live'), 'a frame after it');
+      stream?.close();
+      await conn.waitForClose();
+    } finally {
+      conn.destroy();
+    }
+  });
+
+  for (const detach of [false, true]) {
+    it(`ends a stream pipelined behind another stream when the client leaves (detach: ${detach})`, async () => {
+      const streams: EventStream[] = [];
+      routes.set('/queued', (req, res) => {
+        const stream = createEventStream(req, res, { heartbeatMs: 0, detach });
+        log.add(stream);
+        streams.push(stream);
+      });
+      const conn = await RawConnection.open(port());
+      conn.write(request('/queued') + request('/queued'));
+      await conn.waitFor(() => streams.length === 2, 'both requests handled');
+      await conn.waitFor(() => conn.received.includes(': ok'), 'the first stream');
+      conn.destroy();
+      const deadline = Date.now() + 2000;
+      while (!streams.every((s) => s.closed) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      // The second response never had the socket: only its request's socket tells it the client left.
+      assert.deepEqual(
+        streams.map((s) => s.closeReason),
+        ['client', 'client'],
+      );
+    });
+  }
 });
 
 describe('EventStream over node:http, detached', () => {

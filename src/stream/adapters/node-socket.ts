@@ -75,10 +75,21 @@ class NodeSocketSink implements EventSink {
       // Not now: this may run inside the HTTP parser's own callback (a handler that opens the
       // stream at once), and a parser freed there is put back on the server's connection list
       // when the callback returns. After pending I/O the parse is over.
-      if (this.#detach) setImmediate(detachLater, this);
+      if (this.#detach) setImmediate(NodeSocketSink.#detachSoon, this);
       return ok;
     }
     return this.#socket.write(chunk);
+  }
+
+  static #detachSoon(sink: NodeSocketSink): void {
+    const req = sink.#req;
+    const res = sink.#res;
+    // Ended (a graceful close went through the response) or gone meanwhile: nothing to take over.
+    if (req === undefined || res === undefined || res.writableEnded) return;
+    if (detachConnection(req, res, sink.#socket)) {
+      sink.#req = undefined;
+      sink.#res = undefined;
+    }
   }
 
   cork(): void {
@@ -97,17 +108,6 @@ class NodeSocketSink implements EventSink {
     else if (!socket.destroyed) socket.end(() => socket.destroy());
   }
 
-  /** The deferred half of `detach`: hands the connection over unless the stream ended first. */
-  detachNow(): void {
-    const req = this.#req;
-    const res = this.#res;
-    if (req === undefined || res === undefined || res.writableEnded) return;
-    if (detachConnection(req, res, this.#socket)) {
-      this.#req = undefined;
-      this.#res = undefined;
-    }
-  }
-
   listen(listener: SinkListener): () => void {
     const socket = this.#socket as ListenedSocket;
     if (socket[LISTENER] !== undefined) return listenWithClosures(socket, listener);
@@ -122,10 +122,6 @@ class NodeSocketSink implements EventSink {
       socket.off('close', onSocketClose);
     };
   }
-}
-
-function detachLater(sink: NodeSocketSink): void {
-  sink.detachNow();
 }
 
 const LISTENER = Symbol('ssehub.sinkListener');

@@ -30,15 +30,32 @@ interface ResponseLike {
   off(event: string, listener: (arg?: unknown) => void): unknown;
 }
 
+interface QueuedSocket {
+  readonly destroyed: boolean;
+  on(event: 'close', listener: () => void): unknown;
+  off(event: 'close', listener: () => void): unknown;
+}
+
 class NodeResponseSink implements EventSink {
   readonly http1: boolean;
   readonly lastEventId: string | undefined;
   readonly #res: ResponseLike;
+  /**
+   * An HTTP/1.x response pipelined behind another on its connection has no socket yet, and if
+   * the connection closes before its turn comes, node:http never reports its `close` (nor does
+   * a detached stream ahead of it let the server abort it): its request's socket says when the
+   * client left.
+   */
+  readonly #queuedOn: QueuedSocket | undefined;
 
   constructor(req: NodeRequest, res: ResponseLike) {
     this.http1 = req.httpVersionMajor < 2;
     this.lastEventId = lastEventIdFrom(req.headers);
     this.#res = res;
+    this.#queuedOn =
+      this.http1 && res.socket === null
+        ? ((req.socket as QueuedSocket | null) ?? undefined)
+        : undefined;
   }
 
   get headersSent(): boolean {
@@ -47,7 +64,12 @@ class NodeResponseSink implements EventSink {
 
   get gone(): boolean {
     const res = this.#res;
-    return res.destroyed === true || res.stream?.destroyed === true || !!res.socket?.destroyed;
+    return (
+      res.destroyed === true ||
+      res.stream?.destroyed === true ||
+      !!res.socket?.destroyed ||
+      this.#queuedOn?.destroyed === true
+    );
   }
 
   writeHead(status: number, headers: Record<string, string | string[]>): void {
@@ -79,10 +101,13 @@ class NodeResponseSink implements EventSink {
     res.on('drain', onDrain);
     res.on('close', onClose);
     res.on('error', onError);
+    const queuedOn = this.#queuedOn;
+    queuedOn?.on('close', onClose);
     return () => {
       res.off('drain', onDrain);
       res.off('close', onClose);
       res.off('error', onError);
+      queuedOn?.off('close', onClose);
     };
   }
 }
