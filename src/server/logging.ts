@@ -267,10 +267,11 @@ export function logRequest(
   }
   res.once('close', onClose);
   // An event stream that took its connection over: the response says nothing more, the socket
-  // closing ends the request (completed unless it broke).
+  // closing ends the request. Completed, as for a response, when the server ended it (the
+  // socket's write side was ended gracefully), not when the client left or it broke.
   res.once(DETACH_EVENT, function (this: ServerResponse, socket: Socket) {
     this.off('close', onClose);
     const status = this.statusCode;
-    socket.on('close', (hadError: boolean) => done(status, !hadError));
+    socket.on('close', (hadError: boolean) => done(status, socket.writableEnded && !hadError));
   });
 }

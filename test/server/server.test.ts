@@ -129,6 +129,29 @@ describe('startServer', () => {
     assert.ok(!/cookie/i.test(all));
   });
 
+  it('logs a detached stream when its connection closes: completed only when the server ended it', async () => {
+    const lines = () => log.records.filter((r) => r.msg === 'request' && r.route === 'hub');
+    const before = lines().length;
+    // The client leaves: not completed.
+    const left = await openSse(`${server.url}/.well-known/mercure?topic=left`);
+    assert.equal(lines().length, before, 'nothing logged while the stream is open');
+    left.close();
+    await eventually(() => lines().length === before + 1, 'the line of the stream the client left');
+    const leftLine = lines().at(-1);
+    assert.equal(leftLine?.status, 200);
+    assert.equal(leftLine?.completed, false);
+    assert.equal(leftLine?.path, '/.well-known/mercure?topic=left');
+    // The server ends it (its token expires): completed.
+    const token = await mintToken({ subscribe: ['*'], expiresIn: 1 }, { secret: SECRET });
+    const ended = await openSse(`${server.url}/.well-known/mercure?topic=ended`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    await ended.waitForEnd(10_000);
+    await eventually(() => lines().length === before + 2, 'the line of the stream the hub ended');
+    assert.equal(lines().at(-1)?.completed, true);
+    assert.ok(Number(lines().at(-1)?.durationMs) >= 0);
+  });
+
   it('strips secret query parameters, keeping the rest', () => {
     assert.equal(safeRequestPath('/a?authorization=x'), '/a');
     assert.equal(safeRequestPath('/a?topic=t&Authorization=x&access_token=y'), '/a?topic=t');
