@@ -47,6 +47,7 @@ export {
   RESOURCE_METADATA_SEGMENT,
   resourceMetadata,
   resourceMetadataPath,
+  resourceMetadataPaths,
   resourceMetadataUrl,
   setDiscoveryLink,
   type TokenSource,

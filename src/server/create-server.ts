@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { errorTable, SseHubError } from '../errors.js';
 import { createHub } from '../hub/create-hub.js';
-import { RESOURCE_METADATA_SEGMENT } from '../hub/index.js';
+import { RESOURCE_METADATA_SEGMENT, resourceMetadataPaths } from '../hub/index.js';
 import { DEFAULT_HUB_PATH } from '../hub/options.js';
 import type { Hub } from '../hub/types.js';
 import type { Transport } from '../transport/types.js';
@@ -21,6 +21,13 @@ import { createHealth } from './health.js';
 import { connectionsCheckingInterval, FD_RESERVE, resolveConnectionLimits } from './limits.js';
 import { BoundedLogStream, createLogger, logRequest } from './logging.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import {
+  createOpenApiRoute,
+  OPENAPI_FILE,
+  OPENAPI_PATH,
+  type OpenApiDocumentOptions,
+  serverOpenApiDocument,
+} from './openapi.js';
 import type { RunningServer, ServerOptions } from './options.js';
 import {
   ConnectionTracker,
@@ -37,6 +44,32 @@ export const DEFAULT_BROWSER_BUNDLE = fileURLToPath(
 );
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+
+export interface ServerRouteSpec {
+  /** Methods served; any other is answered 405. */
+  readonly methods: readonly string[];
+  /** The server option without which the route is not served. */
+  readonly requires?: 'metrics';
+}
+
+/**
+ * The standalone server's own routes, which win over the hub's and the demo's. The router
+ * dispatches from this table (the handler record in startServer must have exactly these paths),
+ * and the OpenAPI route-coverage test reads it, so a route added here and not to
+ * docs/openapi.json fails it.
+ */
+export const SERVER_ROUTES = {
+  '/healthz': { methods: ['GET', 'HEAD'] },
+  '/readyz': { methods: ['GET', 'HEAD'] },
+  '/metrics': { methods: ['GET', 'HEAD'], requires: 'metrics' },
+  [OPENAPI_PATH]: { methods: ['GET', 'HEAD'] },
+} as const satisfies Record<string, ServerRouteSpec>;
+
+interface FixedRoute {
+  handler: Handler;
+  methods: ReadonlySet<string>;
+  allow: string;
+}
 
 function checkOptions(options: ServerOptions): void {
   const { port, drainDelayMs, shutdownGraceMs, readyTimeoutMs } = options;
@@ -59,6 +92,29 @@ function notFound(res: ServerResponse): void {
   res.writeHead(404, {
     'content-type': 'text/plain; charset=utf-8',
     'content-length': Buffer.byteLength(body),
+  });
+  res.end(body);
+}
+
+/**
+ * The `/openapi.json` handler, its document computed once for this server's options; none (a
+ * warning, and the path answers 404) when the document is not installed beside the code.
+ */
+function openApiRoute(log: Logger, options: OpenApiDocumentOptions): Handler | undefined {
+  try {
+    return createOpenApiRoute(serverOpenApiDocument(options));
+  } catch (err) {
+    log.warn({ err, file: OPENAPI_FILE }, 'OpenAPI document not found: /openapi.json is off');
+    return undefined;
+  }
+}
+
+function methodNotAllowed(res: ServerResponse, allow: string): void {
+  const body = `${errorTable.METHOD_NOT_ALLOWED.message}\n`;
+  res.writeHead(405, {
+    'content-type': 'text/plain; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    allow,
   });
   res.end(body);
 }
@@ -203,11 +259,33 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   });
   connections = tracker;
 
-  const fixed = new Map<string, Handler>([
-    ['/healthz', health.liveness],
-    ['/readyz', health.readyz],
-  ]);
-  if (metrics) fixed.set('/metrics', metrics.handler);
+  const openapi = openApiRoute(log, {
+    hubPath,
+    ...(hubOptions.publicUrl !== undefined ? { publicUrl: hubOptions.publicUrl } : {}),
+    metadataPaths: [
+      ...resourceMetadataPaths({
+        path: hubPath,
+        // The resolved default (the public URL, whose default path is the hub's) adds no path.
+        jwtAudience: hubOptions.jwtAudience ?? hubOptions.publicUrl ?? '',
+      }),
+    ],
+    subscriptions: hubOptions.subscriptions === true,
+    metrics: metrics !== undefined,
+    demo: demo !== undefined,
+  });
+  const handlers: Record<keyof typeof SERVER_ROUTES, Handler | undefined> = {
+    '/healthz': health.liveness,
+    '/readyz': health.readyz,
+    '/metrics': metrics?.handler,
+    [OPENAPI_PATH]: openapi,
+  };
+  const fixed = new Map<string, FixedRoute>();
+  for (const [path, spec] of Object.entries(SERVER_ROUTES)) {
+    const handler = handlers[path as keyof typeof SERVER_ROUTES];
+    if (handler) {
+      fixed.set(path, { handler, methods: new Set(spec.methods), allow: spec.methods.join(', ') });
+    }
+  }
 
   function route(req: IncomingMessage, res: ServerResponse): void {
     const url = req.url ?? '/';
@@ -215,13 +293,13 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     const path = q === -1 ? url : url.slice(0, q);
     // Health and metrics win over everything, so a hub mounted at `/` cannot shadow them; then
     // the hub's exact path, the demo's pages, and last whatever lies below the hub path.
-    const fixedHandler = fixed.get(path);
-    const demoHandler = fixedHandler || path === hubPath ? undefined : demo?.match(path);
+    const fixedRoute = fixed.get(path);
+    const demoHandler = fixedRoute || path === hubPath ? undefined : demo?.match(path);
     const isHub =
-      !fixedHandler &&
+      !fixedRoute &&
       !demoHandler &&
       (path === hubPath || path.startsWith(hubBelow) || isMetadata(path));
-    const name = isHub ? 'hub' : fixedHandler ? path.slice(1) : demoHandler ? 'demo' : 'not_found';
+    const name = isHub ? 'hub' : fixedRoute ? path.slice(1) : demoHandler ? 'demo' : 'not_found';
     tracker.track(req, res);
     // Which worker answered: for operators and tests of `--workers`, never a pid.
     if (workerHeader !== undefined) res.setHeader('ssehub-worker', workerHeader);
@@ -232,7 +310,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         hub.handler(req, res, () => notFound(res));
         return;
       }
-      const handler = fixedHandler ?? demoHandler;
+      if (fixedRoute && !fixedRoute.methods.has(req.method ?? 'GET')) {
+        methodNotAllowed(res, fixedRoute.allow);
+        return;
+      }
+      const handler = fixedRoute?.handler ?? demoHandler;
       if (!handler) {
         notFound(res);
         return;

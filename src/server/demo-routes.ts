@@ -2,10 +2,29 @@ import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Hub } from '../hub/types.js';
-import { createDemoHandler, type DemoHandler } from './demo/index.js';
+import {
+  createDemoHandler,
+  DEMO_PAGE_METHODS,
+  DEMO_PAGE_PATH,
+  DEMO_STREAM_METHODS,
+  DEMO_STREAM_PATHS,
+  type DemoHandler,
+} from './demo/index.js';
 
 /** Where the browser client bundle is served. */
 export const BROWSER_BUNDLE_PATH = '/ssehub-client.js';
+const BUNDLE_METHODS = ['GET', 'HEAD'] as const;
+
+/**
+ * The demo's routes and the methods each serves: what `match` answers (the handlers check the
+ * methods), and what the OpenAPI route-coverage test reads, so a route added here and not to
+ * docs/openapi.json fails it.
+ */
+export const DEMO_ROUTES: Readonly<Record<string, { readonly methods: readonly string[] }>> = {
+  [DEMO_PAGE_PATH]: { methods: DEMO_PAGE_METHODS },
+  ...Object.fromEntries(DEMO_STREAM_PATHS.map((path) => [path, { methods: DEMO_STREAM_METHODS }])),
+  [BROWSER_BUNDLE_PATH]: { methods: BUNDLE_METHODS },
+};
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
@@ -47,12 +66,13 @@ export function createDemoRoutes(options: DemoRoutesOptions): DemoRoutes {
       onError: (err) => options.logger.warn({ err }, 'demo update not published'),
     },
   });
-  const demoPaths = new Set(demo.paths);
+  // Dispatched from the table; the bundle is answered here, the rest by the demo handler.
+  const demoPaths = new Set(Object.keys(DEMO_ROUTES));
   let bundle: Promise<Buffer | undefined> | undefined;
 
   async function serveBundle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.setHeader('allow', 'GET, HEAD');
+      res.setHeader('allow', BUNDLE_METHODS.join(', '));
       text(res, 405, 'Method not allowed\n');
       return;
     }

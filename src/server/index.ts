@@ -18,6 +18,12 @@ export {
   safeRequestPath,
 } from './logging.js';
 export { createMetrics, type Metrics } from './metrics.js';
+export {
+  OPENAPI_FILE,
+  OPENAPI_PATH,
+  type OpenApiDocumentOptions,
+  serverOpenApiDocument,
+} from './openapi.js';
 export { LOG_LEVELS, type LogLevel, type RunningServer, type ServerOptions } from './options.js';
 export {
   DEFAULT_DRAIN_DELAY_MS,

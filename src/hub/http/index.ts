@@ -8,6 +8,7 @@ export {
   RESOURCE_METADATA_SEGMENT,
   resourceMetadata,
   resourceMetadataPath,
+  resourceMetadataPaths,
   resourceMetadataUrl,
 } from './resource-metadata.js';
 export { type ExtractedToken, extractToken, type TokenSource } from './token-extraction.js';

@@ -21,12 +21,72 @@ export type HubRequestHandler = (
   next?: (err?: unknown) => void,
 ) => void;
 
-type Route = 'hub' | 'subscriptions' | 'metadata' | 'unknown';
+/** A route of the hub; `unknown` is any other path below the hub's (404, and 204 to a preflight). */
+type Route = keyof typeof HUB_ROUTES | 'unknown';
+
+/** Where a hub route's OpenAPI paths start: the hub's path, or its metadata document's path. */
+export type HubRouteBase = 'hub' | 'metadata';
+
+export interface HubRouteSpec {
+  readonly base: HubRouteBase;
+  /** OpenAPI path templates after the base (`''`: the base itself). */
+  readonly paths: readonly string[];
+  /** Methods served besides OPTIONS, which every route answers (the CORS preflight). */
+  readonly methods: readonly string[];
+  /** The option without which the route is not served. */
+  readonly requires?: 'subscriptions';
+}
+
+/**
+ * The hub's routes: the methods the router dispatches for each (the handler table below must have
+ * exactly these) and the paths they answer, as OpenAPI templates. The OpenAPI route-coverage test
+ * reads this table, so a route added here and not to docs/openapi.json fails it.
+ */
+export const HUB_ROUTES = {
+  hub: { base: 'hub', paths: [''], methods: ['GET', 'POST'] },
+  subscriptions: {
+    base: 'hub',
+    // At most three segments after `/subscriptions` (see routeSubscriptions).
+    paths: [
+      '/subscriptions',
+      '/subscriptions/{match_type_or_topic}',
+      '/subscriptions/{match_type_or_topic}/{match_or_subscriber}',
+      '/subscriptions/{match_type}/{match}/{subscriber}',
+    ],
+    methods: ['GET'],
+    requires: 'subscriptions',
+  },
+  metadata: { base: 'metadata', paths: [''], methods: ['GET'] },
+} as const satisfies Record<string, HubRouteSpec>;
+
+type RouteHandler = (
+  ctx: HubContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  query: string,
+  rest: string,
+) => Promise<void>;
+
+/** Exactly the methods of HUB_ROUTES, each with its handler. */
+type RouteHandlers = {
+  readonly [R in keyof typeof HUB_ROUTES]: Readonly<
+    Record<(typeof HUB_ROUTES)[R]['methods'][number], RouteHandler>
+  >;
+};
+
+// Strict: invalid UTF-8 in a query name or value is a 400 (INVALID_ENCODING), never U+FFFD. It
+// throws synchronously, before the handler's promise: the router catches it on the same path.
+const subscribe: RouteHandler = (ctx, req, res, query) =>
+  handleSubscribe(ctx, req, res, parseQuery(query));
+const publish: RouteHandler = (ctx, req, res, query) =>
+  handlePublish(ctx, req, res, parseQuery(query));
+const subscriptions: RouteHandler = (ctx, req, res, query, rest) =>
+  handleSubscriptions(ctx, req, res, parseQuery(query), rest);
 
 const ALLOW: Record<Route, string> = {
-  hub: 'GET, POST, OPTIONS',
-  subscriptions: 'GET, OPTIONS',
-  metadata: 'GET, OPTIONS',
+  hub: [...HUB_ROUTES.hub.methods, 'OPTIONS'].join(', '),
+  subscriptions: [...HUB_ROUTES.subscriptions.methods, 'OPTIONS'].join(', '),
+  metadata: [...HUB_ROUTES.metadata.methods, 'OPTIONS'].join(', '),
   unknown: 'OPTIONS',
 };
 
@@ -43,6 +103,8 @@ function pathAndQuery(url: string): { path: string; query: string } {
   }
   return { path, query: q === -1 ? '' : url.slice(q + 1) };
 }
+
+const DONE: Promise<void> = Promise.resolve();
 
 function noContent(res: ServerResponse, status: number, headers: Record<string, string>): void {
   res.writeHead(status, headers);
@@ -64,6 +126,25 @@ export function createRequestHandler(ctx: HubContext): HubRequestHandler {
   const metadataUrl = resourceMetadataUrl(ctx.options);
   const subscriptionsBase = `${base === '/' ? '' : base}/subscriptions`;
   const below = `${base === '/' ? '' : base}/`;
+  const handlers: RouteHandlers = {
+    hub: { GET: subscribe, POST: publish },
+    subscriptions: { GET: subscriptions },
+    // Public and the same for every request (no query is read).
+    metadata: {
+      GET: (_ctx, _req, res) => {
+        sendResourceMetadata(res, metadataBody);
+        return DONE;
+      },
+    },
+  };
+  // Maps, made once per hub: dispatching allocates nothing, and a method named like an Object
+  // property (`constructor`) finds no handler.
+  const dispatch = new Map(
+    Object.entries(handlers).map(([route, methods]) => [
+      route,
+      new Map<string, RouteHandler>(Object.entries(methods)),
+    ]),
+  );
   return (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void): void => {
     const { path, query } = pathAndQuery(req.url ?? '/');
     let route: Route;
@@ -108,24 +189,14 @@ export function createRequestHandler(ctx: HubContext): HubRequestHandler {
       fail(new SseHubError('NOT_FOUND'));
       return;
     }
-    if (route === 'metadata' && method === 'GET') {
-      sendResourceMetadata(res, metadataBody);
-      return;
-    }
-    let handle: (params: URLSearchParams) => Promise<void>;
-    if (route === 'hub' && method === 'GET') handle = (q) => handleSubscribe(ctx, req, res, q);
-    else if (route === 'hub' && method === 'POST') handle = (q) => handlePublish(ctx, req, res, q);
-    else if (route === 'subscriptions' && method === 'GET') {
-      handle = (q) => handleSubscriptions(ctx, req, res, q, rest);
-    } else {
+    const handle = dispatch.get(route)?.get(method);
+    if (handle === undefined) {
       fail(new SseHubError('METHOD_NOT_ALLOWED', method), { Allow: ALLOW[route] });
       return;
     }
     let work: Promise<void>;
     try {
-      // Strict: invalid UTF-8 in a query name or value is a 400 (INVALID_ENCODING), never U+FFFD.
-      // It throws synchronously, outside the handler's promise, so it joins the same error path.
-      work = handle(parseQuery(query));
+      work = handle(ctx, req, res, query, rest);
     } catch (err) {
       work = Promise.reject(err);
     }

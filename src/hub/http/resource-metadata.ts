@@ -33,7 +33,9 @@ export function resourceMetadataUrl(options: ResolvedHubOptions): string {
  * derived from the resource identifier when that is a URL with another path (a hub mounted
  * behind a proxy that rewrites its path).
  */
-export function resourceMetadataPaths(options: ResolvedHubOptions): ReadonlySet<string> {
+export function resourceMetadataPaths(
+  options: Pick<ResolvedHubOptions, 'path' | 'jwtAudience'>,
+): ReadonlySet<string> {
   const paths = new Set([resourceMetadataPath(options.path)]);
   const url = httpUrl(options.jwtAudience);
   if (url !== undefined) paths.add(resourceMetadataPath(url.pathname));

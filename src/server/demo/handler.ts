@@ -12,6 +12,9 @@ import { demoPage } from './page.js';
 export const DEMO_STREAM_PATHS = ['/events', '/sse'] as const;
 /** Path of the demo page. */
 export const DEMO_PAGE_PATH = '/';
+/** Methods of the page (HEAD: link checkers) and of the streams (OPTIONS: the CORS preflight). */
+export const DEMO_PAGE_METHODS = ['GET', 'HEAD'] as const;
+export const DEMO_STREAM_METHODS = ['GET', 'OPTIONS'] as const;
 /** Default interval of the `currentTime` event, in ms. */
 export const DEFAULT_DEMO_INTERVAL_MS = 1000;
 /** Default `retry:` sent to demo clients, in ms: a quick reconnect shows resuming in action. */
@@ -160,7 +163,7 @@ export function createDemoHandler(options: DemoOptions = {}): DemoHandler {
       return;
     }
     const method = req.method ?? 'GET';
-    const methods = isStream ? ['GET', 'OPTIONS'] : ['GET', 'HEAD'];
+    const methods: readonly string[] = isStream ? DEMO_STREAM_METHODS : DEMO_PAGE_METHODS;
     if (!methods.includes(method)) {
       fail(res, 'METHOD_NOT_ALLOWED', { allow: methods.join(', ') });
       return;

@@ -7,7 +7,9 @@ export {
   createDemoHandler,
   DEFAULT_DEMO_INTERVAL_MS,
   DEFAULT_DEMO_RETRY_MS,
+  DEMO_PAGE_METHODS,
   DEMO_PAGE_PATH,
+  DEMO_STREAM_METHODS,
   DEMO_STREAM_PATHS,
 } from './handler.js';
 export {
