@@ -15,6 +15,7 @@ export {
   checkTopicText,
   hasIdControlCharacter,
   isReservedTopic,
+  reservedPaths,
   type PublishLimits,
   publishInputFromForm,
   type ValidUpdate,
