@@ -5,6 +5,7 @@ import { createEventStream } from '../../stream/adapters/node.js';
 import type { EventStream } from '../../stream/event-stream.js';
 import type { Claims } from '../auth/index.js';
 import {
+  EARLIEST,
   generateUpdateId,
   type HistoryReplay,
   pagedReplay,
@@ -106,7 +107,8 @@ export async function handleSubscribe(
   const onEarlyClose = (): void => subscriber.close('client');
   res.on('close', onEarlyClose);
   try {
-    if (params.lastEventId !== undefined) {
+    // An empty cursor names no event: nothing to replay (as upstream), yet it is answered below.
+    if (params.lastEventId !== undefined && params.lastEventId !== '') {
       const plan = await planHistory(
         options.transport,
         ctx.history,
@@ -137,8 +139,11 @@ export async function handleSubscribe(
   }
 
   const headers: Record<string, string> = {};
-  if (history !== undefined) {
-    const value = headerValue(history.plan.lastEventId);
+  // Answered whenever a cursor was sent (Reconciliation: "MUST set"), an empty one included:
+  // `earliest` is the spec's value when "the requested event does not exist".
+  const answer = history?.plan.lastEventId ?? (params.lastEventId === '' ? EARLIEST : undefined);
+  if (answer !== undefined) {
+    const value = headerValue(answer);
     headers['last-event-id'] = value;
     headers['mercure-last-event-id'] = value;
   }
