@@ -464,8 +464,9 @@ describe('the reserved namespace follows the hub path', () => {
   it('reserves the public URL path too when a proxy rewrites it', async () => {
     const other = await startHub({ path: '/hub', publicUrl: 'https://example.com/mercure' });
     try {
-      await assert.rejects(other.hub.publish({ topics: ['https://example.com/mercure/x'] }), (err) =>
-        isSseHubError(err, 'RESERVED_TOPIC'),
+      await assert.rejects(
+        other.hub.publish({ topics: ['https://example.com/mercure/x'] }),
+        (err) => isSseHubError(err, 'RESERVED_TOPIC'),
       );
       await assert.rejects(other.hub.publish({ topics: ['/hub/subscriptions/x'] }), (err) =>
         isSseHubError(err, 'RESERVED_TOPIC'),

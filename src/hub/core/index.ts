@@ -15,9 +15,9 @@ export {
   checkTopicText,
   hasIdControlCharacter,
   isReservedTopic,
-  reservedPaths,
   type PublishLimits,
   publishInputFromForm,
+  reservedPaths,
   type ValidUpdate,
   validatePublish,
 } from './publish-validation.js';

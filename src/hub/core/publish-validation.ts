@@ -76,7 +76,8 @@ export function reservedPaths(hubPath: string, publicUrl?: string): readonly str
 
 // One hub's limits are the same object on every publish: its reserved paths are made once.
 const reservedCache = new WeakMap<PublishLimits, readonly string[]>();
-function reservedOf(limits: PublishLimits & { path: string }): readonly string[] {
+function reservedOf(limits: PublishLimits): readonly string[] {
+  if (limits.path === undefined) return DEFAULT_RESERVED_PATHS;
   let paths = reservedCache.get(limits);
   if (paths === undefined) {
     paths = reservedPaths(limits.path, limits.publicUrl);
@@ -115,9 +116,7 @@ export function isReservedTopic(
   } catch {
     // A malformed escape cannot hide the reserved path any better than no escape.
   }
-  return paths.some((p) =>
-    p === '/' ? path === '/' : path === p || path.startsWith(`${p}/`),
-  );
+  return paths.some((p) => (p === '/' ? path === '/' : path === p || path.startsWith(`${p}/`)));
 }
 
 const CHARACTER_RULE = 'must not contain control characters or format characters (Cf)';
@@ -222,7 +221,7 @@ export function validatePublish(input: PublishInput, limits: PublishLimits): Val
   if (topics.length > limits.maxTopicsPerRequest) {
     throw new SseHubError('TOO_MANY_UPDATE_TOPICS', `at most ${limits.maxTopicsPerRequest}`);
   }
-  const reserved = limits.path === undefined ? DEFAULT_RESERVED_PATHS : reservedOf(limits);
+  const reserved = reservedOf(limits);
   for (const topic of topics) {
     checkPublishTopic(topic, limits.maxTopicLength, limits.publicUrl ?? DEFAULT_BASE);
     if (isReservedTopic(topic, reserved)) throw new SseHubError('RESERVED_TOPIC', topic);
