@@ -339,7 +339,7 @@ describe('publish over HTTP', () => {
   it('answers 405 with Allow for other methods', async () => {
     const res = await fetch(h.url, { method: 'PUT', body: 'x' });
     assert.equal(res.status, 405);
-    assert.equal(res.headers.get('allow'), 'GET, POST, OPTIONS');
+    assert.equal(res.headers.get('allow'), 'GET, POST, QUERY, OPTIONS');
   });
 
   it('delivers to subscribers of the canonical topic and of each alternate', async () => {

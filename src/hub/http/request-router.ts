@@ -24,7 +24,7 @@ export type HubRequestHandler = (
 type Route = 'hub' | 'subscriptions' | 'metadata' | 'unknown';
 
 const ALLOW: Record<Route, string> = {
-  hub: 'GET, POST, OPTIONS',
+  hub: 'GET, POST, QUERY, OPTIONS',
   subscriptions: 'GET, OPTIONS',
   metadata: 'GET, OPTIONS',
   unknown: 'OPTIONS',
@@ -114,7 +114,11 @@ export function createRequestHandler(ctx: HubContext): HubRequestHandler {
     }
     let handle: (params: URLSearchParams) => Promise<void>;
     if (route === 'hub' && method === 'GET') handle = (q) => handleSubscribe(ctx, req, res, q);
-    else if (route === 'hub' && method === 'POST') handle = (q) => handlePublish(ctx, req, res, q);
+    // QUERY (RFC 10008): subscribe with the parameters in a form body too (Mercure's MAY).
+    else if (route === 'hub' && method === 'QUERY') {
+      handle = (q) => handleSubscribe(ctx, req, res, q, true);
+    } else if (route === 'hub' && method === 'POST')
+      handle = (q) => handlePublish(ctx, req, res, q);
     else if (route === 'subscriptions' && method === 'GET') {
       handle = (q) => handleSubscriptions(ctx, req, res, q, rest);
     } else {

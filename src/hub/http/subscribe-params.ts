@@ -131,13 +131,16 @@ function decodeHeaderText(value: string): string {
  * Reads the selectors of a subscribe request: `topic=` (exact, `*` or URI template), `match=` /
  * `match_exact=` (exact) and `match_urlpattern=` (URL pattern), deduplicated; one request may mix
  * them. Any other `match…` parameter names no supported matcher type and is refused. Only
- * cheap checks run here; the selectors compile in `compile()` of the result.
+ * cheap checks run here; the selectors compile in `compile()` of the result. `query` is every
+ * parameter of the request (for a request with a body, the union of query and body);
+ * `cursorSources` are its components in the order their last event id counts.
  */
 export function parseSubscribeParams(
   req: IncomingMessage,
   query: URLSearchParams,
   limits: SubscribeLimits,
   cache: MatcherCache,
+  cursorSources: readonly URLSearchParams[] = [query],
 ): ParsedSubscribeParams {
   const seen = new Set<string>();
   const wanted: { source: string; mode: SelectorMode }[] = [];
@@ -157,7 +160,7 @@ export function parseSubscribeParams(
     }
   }
   if (wanted.length === 0) throw new SseHubError('MISSING_TOPIC');
-  const lastEventId = requestedLastEventId(req, query, limits.maxTopicLength);
+  const lastEventId = requestedLastEventId(req, cursorSources, limits.maxTopicLength);
   return {
     count: wanted.length,
     lastEventId,
