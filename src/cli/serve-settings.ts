@@ -271,6 +271,17 @@ export const SERVE_SETTINGS: readonly ServeSetting[] = [
     defaultText: onOff(HUB_DEFAULTS.allowQueryToken),
   },
   {
+    key: 'cookieName',
+    hub: 'cookieName',
+    flag: '--cookie-name <name>',
+    env: ['SSEHUB_COOKIE_NAME'],
+    kind: 'string',
+    group: 'Authorization',
+    description:
+      'cookie holding the token of browser subscribers, advertised as mercure_cookie in the metadata; draft 07 mercureAuthorization is read too',
+    defaultText: HUB_DEFAULTS.cookieName,
+  },
+  {
     key: 'corsOrigins',
     hub: 'corsOrigins',
     flag: '--cors-origins <list>',

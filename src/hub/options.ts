@@ -88,6 +88,15 @@ export interface HubOptions {
    * parameter. Discouraged: URLs end up in logs and browser history. Default false.
    */
   allowQueryToken?: boolean;
+  /**
+   * The name of the cookie holding a browser subscriber's token, advertised as `mercure_cookie` in
+   * the protected resource metadata. Default DEFAULT_COOKIE_NAME (`__Secure-mercure_access_token`,
+   * the current spec's), under which the hub also reads draft 07's `mercureAuthorization` and
+   * `mercureAccessToken`; another name is read together with `mercureAuthorization` only (draft-07
+   * clients keep working; e.g. several hubs on one domain, or a name without the `__Secure-`
+   * prefix, which browsers only accept over HTTPS, for plain-HTTP development).
+   */
+  cookieName?: string;
   /** Origins allowed by CORS (with credentials). `*` allows any origin without credentials. */
   corsOrigins?: string[];
   /**
@@ -202,6 +211,11 @@ export type ResolvedHubOptions = Required<
 
 /** The well-known path of every Mercure hub (RFC 8615). */
 export const DEFAULT_HUB_PATH = '/.well-known/mercure';
+/**
+ * The current spec's cookie name: the `__Secure-` prefix makes browsers refuse to set it except
+ * over HTTPS from a secure origin, so no plain-HTTP page can plant a token in it.
+ */
+export const DEFAULT_COOKIE_NAME = '__Secure-mercure_access_token';
 /** Below the 30–60 s idle timeouts of common proxies and load balancers. */
 export const DEFAULT_HEARTBEAT_MS = 15_000;
 /**
@@ -308,6 +322,7 @@ type DerivedDefault =
 export const HUB_DEFAULTS: Readonly<Omit<ResolvedHubOptions, DerivedDefault>> = Object.freeze({
   anonymous: false,
   allowQueryToken: false,
+  cookieName: DEFAULT_COOKIE_NAME,
   corsOrigins: Object.freeze([]),
   authorizationServers: Object.freeze([]),
   path: DEFAULT_HUB_PATH,
@@ -391,6 +406,17 @@ function publicUrl(value: unknown, path: string): string {
     if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error('not http(s)');
   } catch {
     throw invalid('publicUrl must be an absolute http(s) URL');
+  }
+  return value;
+}
+
+/** A cookie name is an RFC 6265 token (RFC 9110 tchar): no separators, spaces or controls. */
+const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+function cookieName(value: unknown): string {
+  if (value === undefined) return HUB_DEFAULTS.cookieName;
+  if (typeof value !== 'string' || !COOKIE_NAME.test(value)) {
+    throw invalid("cookieName must be a cookie name (letters, digits and !#$%&'*+-.^_`|~)");
   }
   return value;
 }
@@ -552,6 +578,7 @@ export function resolveHubOptions(options: HubOptions = {}): ResolvedHubOptions 
     ),
     anonymous: flag('anonymous', options.anonymous, HUB_DEFAULTS.anonymous),
     allowQueryToken: flag('allowQueryToken', options.allowQueryToken, HUB_DEFAULTS.allowQueryToken),
+    cookieName: cookieName(options.cookieName),
     detachStreams: flag('detachStreams', options.detachStreams, HUB_DEFAULTS.detachStreams),
     corsOrigins,
     publishOrigins: publishOrigins(options.publishOrigins, corsOrigins),

@@ -357,6 +357,8 @@ describe('the hub settings of the table', () => {
     assert.equal(config.server.hub.maxTopicsPerRequest, 7);
     assert.equal(config.server.hub.historyCacheBytes, 1024 * 1024);
     assert.equal(config.server.hub.subscriptions, true);
+    const cookie = resolveServeConfig({ jwtKey: 'k' }, { SSEHUB_COOKIE_NAME: 'dev_token' });
+    assert.equal(cookie.server.hub.cookieName, 'dev_token');
     const keys = new Set(SERVE_SETTINGS.map((s) => s.hub).filter((k) => k !== undefined));
     assert.equal(keys.size, SERVE_SETTINGS.filter((s) => s.hub !== undefined).length);
   });

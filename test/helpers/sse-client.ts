@@ -85,6 +85,9 @@ export class SseConnection {
 export interface OpenOptions {
   headers?: Record<string, string>;
   timeoutMs?: number;
+  /** HTTP/1.1 only: the method (default GET) and a request body (e.g. a QUERY subscribe). */
+  method?: string;
+  body?: string | Buffer;
 }
 
 function sentLastEventId(options: OpenOptions): string | undefined {
@@ -98,9 +101,13 @@ function sentLastEventId(options: OpenOptions): string | undefined {
 export function openSse(url: string, options: OpenOptions = {}): Promise<SseConnection> {
   const conn = new SseConnection(sentLastEventId(options));
   return new Promise((resolve, reject) => {
-    const req = http.get(
+    const req = http.request(
       url,
-      { headers: { accept: 'text/event-stream', ...options.headers }, agent: false },
+      {
+        method: options.method ?? 'GET',
+        headers: { accept: 'text/event-stream', ...options.headers },
+        agent: false,
+      },
       (res) => {
         clearTimeout(timer);
         conn.status = res.statusCode ?? 0;
@@ -122,6 +129,7 @@ export function openSse(url: string, options: OpenOptions = {}): Promise<SseConn
       reject(err);
     });
     conn.setCloser(() => req.destroy());
+    req.end(options.body);
   });
 }
 

@@ -285,3 +285,56 @@ describe('subscribe authorization', () => {
     }
   });
 });
+
+describe('cookieName', () => {
+  let custom: RunningHub;
+  let standard: RunningHub;
+  before(async () => {
+    custom = await startHub({ cookieName: 'hub_a_token' });
+    standard = await startHub();
+  });
+  after(async () => {
+    await custom.close();
+    await standard.close();
+  });
+
+  async function status(h: RunningHub, cookie: string): Promise<number> {
+    const conn = await openSse(subscribeUrl(h.url, ['t']), { headers: { cookie } });
+    conn.close();
+    return conn.status;
+  }
+
+  it('reads the configured cookie and draft 07 mercureAuthorization, not the other defaults', async () => {
+    const token = await mintTestToken({ subscribe: ['*'] });
+    assert.equal(await status(custom, `other=1; hub_a_token=${token}`), 200);
+    assert.equal(await status(custom, `mercureAuthorization=${token}`), 200);
+    assert.equal(await status(custom, `__Secure-mercure_access_token=${token}`), 401);
+    assert.equal(await status(custom, `mercureAccessToken=${token}`), 401);
+  });
+
+  it('by default reads mercureAuthorization, __Secure-mercure_access_token and mercureAccessToken', async () => {
+    const token = await mintTestToken({ subscribe: ['*'] });
+    for (const name of [
+      'mercureAuthorization',
+      '__Secure-mercure_access_token',
+      'mercureAccessToken',
+    ]) {
+      assert.equal(await status(standard, `${name}=${token}`), 200, name);
+    }
+    assert.equal(await status(standard, `hub_a_token=${token}`), 401);
+  });
+
+  it('is advertised as mercure_cookie in the protected resource metadata', async () => {
+    const path = '/.well-known/oauth-protected-resource/.well-known/mercure';
+    const a = JSON.parse((await getText(`${custom.origin}${path}`)).body);
+    assert.equal(a.mercure_cookie, 'hub_a_token');
+    const b = JSON.parse((await getText(`${standard.origin}${path}`)).body);
+    assert.equal(b.mercure_cookie, '__Secure-mercure_access_token');
+  });
+
+  it('must be a cookie name (INVALID_OPTION)', async () => {
+    for (const bad of ['', 'a b', 'a;b', 'a=b', 'é', 42]) {
+      await assert.rejects(startHub({ cookieName: bad as string }), /cookieName/, String(bad));
+    }
+  });
+});

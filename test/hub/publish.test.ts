@@ -377,7 +377,7 @@ describe('publish over HTTP', () => {
   it('answers 405 with Allow for other methods', async () => {
     const res = await fetch(h.url, { method: 'PUT', body: 'x' });
     assert.equal(res.status, 405);
-    assert.equal(res.headers.get('allow'), 'GET, POST, OPTIONS');
+    assert.equal(res.headers.get('allow'), 'GET, POST, QUERY, OPTIONS');
   });
 
   it('delivers to subscribers of the canonical topic and of each alternate', async () => {
@@ -461,5 +461,70 @@ describe('hub.publish (server code)', () => {
     await assert.rejects(other.hub.publish({ topics: ['t'] }), (err) =>
       isSseHubError(err, 'SHUTTING_DOWN'),
     );
+  });
+});
+
+describe('the reserved namespace follows the hub path', () => {
+  let h: RunningHub;
+  let hubUrl: string;
+  let auth: Record<string, string>;
+  before(async () => {
+    h = await startHub({ anonymous: true, path: '/hub', subscriptions: true });
+    hubUrl = `${h.origin}/hub`;
+    auth = { authorization: `Bearer ${await mintTestToken({ publish: ['*'] })}` };
+  });
+  after(() => h.close());
+
+  for (const topic of [
+    '/hub',
+    '/hub/subscriptions/exact/t/urn:uuid:x',
+    'https://elsewhere.example/hub/subscriptions/x',
+    '/%68ub/subscriptions/x',
+    '/a/../hub/x',
+  ]) {
+    it(`refuses a publish to ${topic} under a custom path (400 RESERVED_TOPIC)`, async () => {
+      const res = await postForm(hubUrl, { topic, data: 'forged' }, auth);
+      assert.equal(res.status, 400, res.body);
+      assert.match(res.body, /reserved/);
+      await assert.rejects(h.hub.publish({ topics: [topic] }), (err) =>
+        isSseHubError(err, 'RESERVED_TOPIC'),
+      );
+    });
+  }
+
+  it('accepts topics outside the custom path, the default path among them', async () => {
+    for (const topic of ['/hubs/x', '/.well-known/mercure/subscriptions/x', 'https://e.x/hub-a']) {
+      const res = await postForm(hubUrl, { topic, data: 'x' }, auth);
+      assert.equal(res.status, 200, `${topic}: ${res.body}`);
+    }
+  });
+
+  it('reserves the public URL path too when a proxy rewrites it', async () => {
+    const other = await startHub({ path: '/hub', publicUrl: 'https://example.com/mercure' });
+    try {
+      await assert.rejects(
+        other.hub.publish({ topics: ['https://example.com/mercure/x'] }),
+        (err) => isSseHubError(err, 'RESERVED_TOPIC'),
+      );
+      await assert.rejects(other.hub.publish({ topics: ['/hub/subscriptions/x'] }), (err) =>
+        isSseHubError(err, 'RESERVED_TOPIC'),
+      );
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('a hub at / keeps / and its subscriptions subtree', async () => {
+    const root = await startHub({ path: '/' });
+    try {
+      for (const topic of ['/', 'https://e.x/', '/subscriptions/exact/t/s']) {
+        await assert.rejects(root.hub.publish({ topics: [topic] }), (err) =>
+          isSseHubError(err, 'RESERVED_TOPIC'),
+        );
+      }
+      assert.match(await root.hub.publish({ topics: ['/books/1'] }), /^urn:uuid:/);
+    } finally {
+      await root.close();
+    }
   });
 });

@@ -148,3 +148,57 @@ describe('a stream that fails to open', () => {
     }
   });
 });
+
+describe('an empty cursor', () => {
+  let h: RunningHub;
+  const open: SseConnection[] = [];
+  const topic = 'https://example.com/empty-cursor';
+  before(async () => {
+    h = await startHub({ anonymous: true });
+    await h.hub.publish({ topics: [topic], data: 'old', id: 'old-1' });
+  });
+  after(async () => {
+    for (const conn of open) conn.close();
+    await h.close();
+  });
+
+  async function subscribe(url: string, headers: Record<string, string> = {}) {
+    const conn = await openSse(url, { headers });
+    open.push(conn);
+    return conn;
+  }
+
+  for (const [label, extra, headers] of [
+    ['last_event_id=', { last_event_id: '' }, {}],
+    ['lastEventID= (draft 07)', { lastEventID: '' }, {}],
+    ['an empty Last-Event-ID header', {}, { 'last-event-id': '' }],
+  ] as const) {
+    it(`${label}: answers Mercure-Last-Event-ID: earliest and replays nothing`, async () => {
+      const url = subscribeUrl(h.url, [], { match: topic, ...extra });
+      const conn = await subscribe(url, headers);
+      assert.equal(conn.status, 200);
+      assert.equal(conn.headers['mercure-last-event-id'], 'earliest');
+      assert.equal(conn.headers['last-event-id'], 'earliest');
+      // Live updates still flow; the retained one is not replayed.
+      await h.hub.publish({ topics: [topic], data: 'live' });
+      const [event] = await conn.waitForEvents(1);
+      assert.equal(event!.data, 'live');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.deepEqual(
+        conn.events.map((e) => e.data),
+        ['live'],
+      );
+    });
+  }
+
+  it('an empty header does not hide a non-empty last_event_id (as upstream)', async () => {
+    const url = subscribeUrl(h.url, [], { match: topic, last_event_id: 'old-1' });
+    const conn = await subscribe(url, { 'last-event-id': '' });
+    assert.equal(conn.headers['mercure-last-event-id'], 'old-1');
+  });
+
+  it('no cursor at all: no Mercure-Last-Event-ID', async () => {
+    const conn = await subscribe(subscribeUrl(h.url, [], { match: topic }));
+    assert.equal(conn.headers['mercure-last-event-id'], undefined);
+  });
+});

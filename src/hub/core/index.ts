@@ -17,6 +17,7 @@ export {
   isReservedTopic,
   type PublishLimits,
   publishInputFromForm,
+  reservedPaths,
   type ValidUpdate,
   validatePublish,
 } from './publish-validation.js';

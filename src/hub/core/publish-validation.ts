@@ -10,6 +10,8 @@ export interface PublishLimits {
   maxTopicLength: number;
   /** The base relative topics resolve against (the hub's `publicUrl`). */
   publicUrl?: string;
+  /** The hub's path: its subtree is reserved (default `/.well-known/mercure`). */
+  path?: string;
 }
 
 const DEFAULT_BASE = 'https://localhost/';
@@ -45,18 +47,64 @@ export function hasControlCharacter(text: string): boolean {
  * two ids that look the same).
  */
 export const hasIdControlCharacter = hasControlCharacter;
-const RESERVED_PATH = '/.well-known/mercure';
+/** The default hub path, reserved when no other is given (`isReservedTopic` used on its own). */
+const DEFAULT_RESERVED_PATHS: readonly string[] = ['/.well-known/mercure'];
 // Only used to resolve relative topics; any absolute URL would do.
 const RESOLVE_BASE = 'http://hub.invalid/';
 const DIGITS = /^[0-9]+$/;
 
 /**
- * True when `topic`, resolved as a URL reference, has the path `/.well-known/mercure` or one below
- * it, whatever its scheme or host: those topics belong to the hub (subscription events), and a
- * publisher must not forge them.
+ * The paths whose subtree a hub keeps for itself: its own path (where its subscription events
+ * live) and the path of its public URL when that differs (a proxy that rewrites the path: the
+ * spec's rule names the hub URL). A hub at `/` would by the letter reserve only `/` (the rule is
+ * "that path followed by `/`"), which would leave its subscription events (`/subscriptions/…`)
+ * open to forgery; that subtree is reserved too.
  */
-export function isReservedTopic(topic: string): boolean {
-  if (!topic.includes('.well-known') && !topic.includes('%')) return false;
+export function reservedPaths(hubPath: string, publicUrl?: string): readonly string[] {
+  const paths = new Set([hubPath === '' ? '/' : hubPath]);
+  if (publicUrl !== undefined) {
+    try {
+      const path = new URL(publicUrl).pathname;
+      paths.add(path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path);
+    } catch {
+      // Validated by resolveHubOptions; a caller's bad URL reserves nothing more.
+    }
+  }
+  if (paths.has('/')) paths.add('/subscriptions');
+  return [...paths];
+}
+
+// One hub's limits are the same object on every publish: its reserved paths are made once.
+const reservedCache = new WeakMap<PublishLimits, readonly string[]>();
+function reservedOf(limits: PublishLimits): readonly string[] {
+  if (limits.path === undefined) return DEFAULT_RESERVED_PATHS;
+  let paths = reservedCache.get(limits);
+  if (paths === undefined) {
+    paths = reservedPaths(limits.path, limits.publicUrl);
+    reservedCache.set(limits, paths);
+  }
+  return paths;
+}
+
+/** The last non-empty segment of each path: text a reserved topic must contain, unescaped or not. */
+function markers(paths: readonly string[]): string[] {
+  return paths.map((p) => p.slice(p.lastIndexOf('/') + 1));
+}
+
+/**
+ * True when `topic`, resolved as a URL reference, has one of `paths` (default: the default hub
+ * path) or a path below one, whatever its scheme or host: those topics belong to the hub
+ * (subscription events), and a publisher must not forge them. Dot-segments are removed (by the
+ * URL parser) and escapes decoded before the comparison, so `/.well-known/%6Dercure` is caught.
+ */
+export function isReservedTopic(
+  topic: string,
+  paths: readonly string[] = DEFAULT_RESERVED_PATHS,
+): boolean {
+  // Cheap exit for most topics: one naming none of the paths' last segments, with no escape.
+  if (!topic.includes('%') && !markers(paths).some((m) => m === '' || topic.includes(m))) {
+    return false;
+  }
   let path: string;
   try {
     path = new URL(topic, RESOLVE_BASE).pathname;
@@ -68,7 +116,7 @@ export function isReservedTopic(topic: string): boolean {
   } catch {
     // A malformed escape cannot hide the reserved path any better than no escape.
   }
-  return path === RESERVED_PATH || path.startsWith(`${RESERVED_PATH}/`);
+  return paths.some((p) => (p === '/' ? path === '/' : path === p || path.startsWith(`${p}/`)));
 }
 
 const CHARACTER_RULE = 'must not contain control characters or format characters (Cf)';
@@ -173,9 +221,10 @@ export function validatePublish(input: PublishInput, limits: PublishLimits): Val
   if (topics.length > limits.maxTopicsPerRequest) {
     throw new SseHubError('TOO_MANY_UPDATE_TOPICS', `at most ${limits.maxTopicsPerRequest}`);
   }
+  const reserved = reservedOf(limits);
   for (const topic of topics) {
     checkPublishTopic(topic, limits.maxTopicLength, limits.publicUrl ?? DEFAULT_BASE);
-    if (isReservedTopic(topic)) throw new SseHubError('RESERVED_TOPIC', topic);
+    if (isReservedTopic(topic, reserved)) throw new SseHubError('RESERVED_TOPIC', topic);
   }
   const data = input.data ?? '';
   if (typeof data !== 'string') throw new SseHubError('INVALID_EVENT', 'data must be a string');

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Claims, TokenRole } from '../auth/index.js';
 import type { HubContext } from './context.js';
 import { asAuthError } from './error-response.js';
-import { extractToken, type TokenSource } from './token-extraction.js';
+import { extractToken, type TokenSource, tokenCookies } from './token-extraction.js';
 
 export interface Authentication {
   /** The verified claims; undefined when the request carried no token. */
@@ -22,7 +22,8 @@ export async function authenticate(
   query: URLSearchParams,
   role: TokenRole,
 ): Promise<Authentication> {
-  const found = extractToken(req.headers, query, ctx.options.allowQueryToken);
+  const { allowQueryToken, cookieName } = ctx.options;
+  const found = extractToken(req.headers, query, allowQueryToken, tokenCookies(cookieName));
   if (found === undefined) return { claims: undefined, source: undefined, token: undefined };
   let claims = ctx.tokens.get(role, found.token);
   if (claims === undefined) {

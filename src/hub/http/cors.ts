@@ -8,7 +8,8 @@ export const CORS_ALLOWED_HEADERS = 'authorization, last-event-id, cache-control
  * discovers the metadata).
  */
 export const CORS_EXPOSED_HEADERS = 'Last-Event-ID, Mercure-Last-Event-ID, Link, WWW-Authenticate';
-export const CORS_ALLOWED_METHODS = 'GET, POST, OPTIONS';
+/** QUERY is a subscribe with its parameters in the body; not CORS-safelisted, so it is listed. */
+export const CORS_ALLOWED_METHODS = 'GET, POST, QUERY, OPTIONS';
 /** How long browsers may cache a preflight answer (seconds): one day, Chrome caps it at 2 h. */
 export const CORS_MAX_AGE_S = 86_400;
 

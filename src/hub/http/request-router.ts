@@ -43,7 +43,8 @@ export interface HubRouteSpec {
  * reads this table, so a route added here and not to docs/openapi.json fails it.
  */
 export const HUB_ROUTES = {
-  hub: { base: 'hub', paths: [''], methods: ['GET', 'POST'] },
+  // QUERY (RFC 10008): subscribe with the parameters in a form body too (Mercure's MAY).
+  hub: { base: 'hub', paths: [''], methods: ['GET', 'POST', 'QUERY'] },
   subscriptions: {
     base: 'hub',
     // At most three segments after `/subscriptions` (see routeSubscriptions).
@@ -78,6 +79,8 @@ type RouteHandlers = {
 // throws synchronously, before the handler's promise: the router catches it on the same path.
 const subscribe: RouteHandler = (ctx, req, res, query) =>
   handleSubscribe(ctx, req, res, parseQuery(query));
+const subscribeWithBody: RouteHandler = (ctx, req, res, query) =>
+  handleSubscribe(ctx, req, res, parseQuery(query), true);
 const publish: RouteHandler = (ctx, req, res, query) =>
   handlePublish(ctx, req, res, parseQuery(query));
 const subscriptions: RouteHandler = (ctx, req, res, query, rest) =>
@@ -127,7 +130,7 @@ export function createRequestHandler(ctx: HubContext): HubRequestHandler {
   const subscriptionsBase = `${base === '/' ? '' : base}/subscriptions`;
   const below = `${base === '/' ? '' : base}/`;
   const handlers: RouteHandlers = {
-    hub: { GET: subscribe, POST: publish },
+    hub: { GET: subscribe, POST: publish, QUERY: subscribeWithBody },
     subscriptions: { GET: subscriptions },
     // Public and the same for every request (no query is read).
     metadata: {

@@ -5,9 +5,6 @@ import type { ResolvedHubOptions } from '../options.js';
 /** The well-known segment of OAuth 2.0 Protected Resource Metadata (RFC 9728 section 3). */
 export const RESOURCE_METADATA_SEGMENT = '/.well-known/oauth-protected-resource';
 
-/** The cookie name the metadata advertises (`mercure_cookie`): the one the current spec names. */
-export const ADVERTISED_COOKIE = '__Secure-mercure_access_token';
-
 /**
  * `/.well-known/oauth-protected-resource` + `path` (RFC 9728 section 3.1: the well-known segment
  * goes between the host and the resource's path; a root path adds nothing).
@@ -62,7 +59,8 @@ export function resourceMetadata(options: ResolvedHubOptions): Record<string, un
   // `allowQueryToken` keeps draft 07's query token alive), and the cookie has its own member.
   doc.bearer_methods_supported = ['header'];
   doc.authorization_details_types_supported = [MERCURE_DETAIL_TYPE];
-  doc.mercure_cookie = ADVERTISED_COOKIE;
+  // The configured name (default the current spec's), never draft 07's, which it still reads.
+  doc.mercure_cookie = options.cookieName;
   if (options.subscriptions) doc.mercure_subscriptions = true;
   return doc;
 }

@@ -5,6 +5,7 @@ import { createEventStream } from '../../stream/adapters/node.js';
 import type { EventStream } from '../../stream/event-stream.js';
 import type { Claims } from '../auth/index.js';
 import {
+  EARLIEST,
   generateUpdateId,
   type HistoryReplay,
   pagedReplay,
@@ -15,7 +16,8 @@ import {
 import { type Authentication, authenticate } from './authenticate.js';
 import { clientKey } from './client-streams.js';
 import type { HubContext } from './context.js';
-import { parseSubscribeParams } from './subscribe-params.js';
+import { readSubscribeBody, unionOfParams } from './subscribe-body.js';
+import { type ParsedSubscribeParams, parseSubscribeParams } from './subscribe-params.js';
 
 /** When the stream must end: the token's `exp`, or the (jittered) maximum lifetime if sooner. */
 function deadlineOf(ctx: HubContext, claims: Claims | undefined): number {
@@ -41,24 +43,51 @@ function tokenSubject(auth: Authentication): { iss?: string; sub?: string } | un
 }
 
 /**
- * `GET /.well-known/mercure`: opens a subscriber stream. The subscriber is registered before its
- * history is read (live updates meanwhile are buffered), so resume neither loses nor repeats an
- * update; the response headers, which carry the `Last-Event-ID` answer, go out once the history
- * is known.
+ * The request's parameters and token. For `GET` only cheap checks (names, count, lengths) come
+ * before the token is verified: compiling selectors costs CPU, which a request without a valid
+ * token must not be able to spend. With a body (`QUERY`), the token comes first, so that a
+ * request without a valid one never gets its body read; then the union of query and body goes
+ * through the same checks.
+ */
+async function readRequest(
+  ctx: HubContext,
+  req: IncomingMessage,
+  query: URLSearchParams,
+  withBody: boolean,
+): Promise<{ parsed: ParsedSubscribeParams; auth: Authentication }> {
+  const { options } = ctx;
+  if (!withBody) {
+    const parsed = parseSubscribeParams(req, query, options, ctx.matchers);
+    const auth = await authenticate(ctx, req, query, 'subscriber');
+    if (auth.claims === undefined && !options.anonymous) throw new SseHubError('UNAUTHORIZED');
+    return { parsed, auth };
+  }
+  const auth = await authenticate(ctx, req, query, 'subscriber');
+  if (auth.claims === undefined && !options.anonymous) throw new SseHubError('UNAUTHORIZED');
+  const body = await readSubscribeBody(req, options.maxBodyBytes);
+  const parsed =
+    body === undefined
+      ? parseSubscribeParams(req, query, options, ctx.matchers)
+      : parseSubscribeParams(req, unionOfParams(query, body), options, ctx.matchers, [query, body]);
+  return { parsed, auth };
+}
+
+/**
+ * `GET /.well-known/mercure` (and `QUERY` with the parameters in its body, `withBody`): opens a
+ * subscriber stream. The subscriber is registered before its history is read (live updates
+ * meanwhile are buffered), so resume neither loses nor repeats an update; the response headers,
+ * which carry the `Last-Event-ID` answer, go out once the history is known.
  */
 export async function handleSubscribe(
   ctx: HubContext,
   req: IncomingMessage,
   res: ServerResponse,
   query: URLSearchParams,
+  withBody = false,
 ): Promise<void> {
   const { options, core } = ctx;
   const logger = options.logger;
-  // Only cheap checks (names, count, lengths) before the token is verified: compiling selectors
-  // costs CPU, which a request without a valid token must not be able to spend.
-  const parsed = parseSubscribeParams(req, query, options, ctx.matchers);
-  const auth = await authenticate(ctx, req, query, 'subscriber');
-  if (auth.claims === undefined && !options.anonymous) throw new SseHubError('UNAUTHORIZED');
+  const { parsed, auth } = await readRequest(ctx, req, query, withBody);
   const params = parsed.compile();
   if (!ctx.accepting) throw new SseHubError('SHUTTING_DOWN');
   // Last of the checks that can refuse, so a refused request holds no slot; the slot is given back
@@ -106,7 +135,8 @@ export async function handleSubscribe(
   const onEarlyClose = (): void => subscriber.close('client');
   res.on('close', onEarlyClose);
   try {
-    if (params.lastEventId !== undefined) {
+    // An empty cursor names no event: nothing to replay (as upstream), yet it is answered below.
+    if (params.lastEventId !== undefined && params.lastEventId !== '') {
       const plan = await planHistory(
         options.transport,
         ctx.history,
@@ -137,8 +167,11 @@ export async function handleSubscribe(
   }
 
   const headers: Record<string, string> = {};
-  if (history !== undefined) {
-    const value = headerValue(history.plan.lastEventId);
+  // Answered whenever a cursor was sent (Reconciliation: "MUST set"), an empty one included:
+  // `earliest` is the spec's value when "the requested event does not exist".
+  const answer = history?.plan.lastEventId ?? (params.lastEventId === '' ? EARLIEST : undefined);
+  if (answer !== undefined) {
+    const value = headerValue(answer);
     headers['last-event-id'] = value;
     headers['mercure-last-event-id'] = value;
   }

@@ -40,7 +40,10 @@ function unknownMatcherParameter(name: string): SseHubError {
 
 export interface SubscribeParams {
   selectors: Selector[];
-  /** The requested last event id (header first, then query), if any. */
+  /**
+   * The requested last event id (header first, then query, then body), if any; `''` when a cursor
+   * is present but empty (it names no event).
+   */
   lastEventId: string | undefined;
 }
 
@@ -71,20 +74,42 @@ function header(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** The last event id: the `Last-Event-ID` header wins over `lastEventID` / `last_event_id`. */
+/** Query names of the cursor: draft 07's first, as before the current spec named its own. */
+const CURSOR_PARAMS = ['lastEventID', 'last_event_id'] as const;
+
+/**
+ * The last event id: the first non-empty one of the `Last-Event-ID` header, then each source's
+ * `lastEventID` / `last_event_id` in order (the query component, then a request body: the spec
+ * gives the query's precedence when both carry one). A cursor that is present but empty is `''`:
+ * it names no event, yet the spec wants `Mercure-Last-Event-ID` answered whenever the header or
+ * parameter is present (upstream does the same). Undefined when none is present at all.
+ */
 export function requestedLastEventId(
   req: IncomingMessage,
-  query: URLSearchParams,
+  sources: URLSearchParams | readonly URLSearchParams[],
   maxLength: number,
 ): string | undefined {
-  const candidates = [
-    header(req, 'last-event-id'),
-    query.get('lastEventID'),
-    query.get('last_event_id'),
-  ];
-  const found = candidates.find((c) => c !== undefined && c !== null && c !== '') ?? undefined;
-  if (found === undefined || found === null) return undefined;
-  const id = found === candidates[0] ? decodeHeaderText(found) : found;
+  const fromHeader = header(req, 'last-event-id');
+  let found = fromHeader === undefined || fromHeader === '' ? undefined : fromHeader;
+  let present = fromHeader !== undefined;
+  if (found === undefined) {
+    for (const source of Array.isArray(sources) ? sources : [sources]) {
+      let here = false;
+      for (const name of CURSOR_PARAMS) {
+        const value = (source as URLSearchParams).get(name);
+        if (value === null) continue;
+        here = true;
+        if (value !== '' && found === undefined) found = value;
+      }
+      // The first source that carries a cursor decides, even an empty one (query over body).
+      if (here) {
+        present = true;
+        break;
+      }
+    }
+  }
+  if (found === undefined) return present ? '' : undefined;
+  const id = found === fromHeader ? decodeHeaderText(found) : found;
   // A control character never belongs to an id (published ids refuse them too), and it could
   // not be echoed back in the Last-Event-ID response header.
   if (hasIdControlCharacter(id) || id.length > maxLength)
@@ -106,13 +131,16 @@ function decodeHeaderText(value: string): string {
  * Reads the selectors of a subscribe request: `topic=` (exact, `*` or URI template), `match=` /
  * `match_exact=` (exact) and `match_urlpattern=` (URL pattern), deduplicated; one request may mix
  * them. Any other `match…` parameter names no supported matcher type and is refused. Only
- * cheap checks run here; the selectors compile in `compile()` of the result.
+ * cheap checks run here; the selectors compile in `compile()` of the result. `query` is every
+ * parameter of the request (for a request with a body, the union of query and body);
+ * `cursorSources` are its components in the order their last event id counts.
  */
 export function parseSubscribeParams(
   req: IncomingMessage,
   query: URLSearchParams,
   limits: SubscribeLimits,
   cache: MatcherCache,
+  cursorSources: readonly URLSearchParams[] = [query],
 ): ParsedSubscribeParams {
   const seen = new Set<string>();
   const wanted: { source: string; mode: SelectorMode }[] = [];
@@ -132,7 +160,7 @@ export function parseSubscribeParams(
     }
   }
   if (wanted.length === 0) throw new SseHubError('MISSING_TOPIC');
-  const lastEventId = requestedLastEventId(req, query, limits.maxTopicLength);
+  const lastEventId = requestedLastEventId(req, cursorSources, limits.maxTopicLength);
   return {
     count: wanted.length,
     lastEventId,

@@ -9,15 +9,34 @@ export interface ExtractedToken {
   source: TokenSource;
 }
 
+/** Draft 07's cookie name (hub 0.x), read whatever `cookieName` says: its clients still work. */
+export const DRAFT07_COOKIE = 'mercureAuthorization';
 /**
- * Cookie names holding a token, in order of preference: draft 07 (`mercureAuthorization`), the
- * draft 08 secure cookie, and the name recent drafts recommend.
+ * Cookie names holding a token under the default `cookieName`, in order of preference: draft 07
+ * (`mercureAuthorization`), the current spec's secure cookie, and the name an earlier draft
+ * recommended.
  */
-export const TOKEN_COOKIES = [
-  'mercureAuthorization',
+export const TOKEN_COOKIES: readonly string[] = Object.freeze([
+  DRAFT07_COOKIE,
   '__Secure-mercure_access_token',
   'mercureAccessToken',
-] as const;
+]);
+
+let customCookies: readonly string[] = TOKEN_COOKIES;
+
+/**
+ * The cookies to read for `cookieName`: the default list for the default name (today's
+ * behaviour), else the configured name, then draft 07's. Made once per name, not per request.
+ */
+export function tokenCookies(cookieName: string): readonly string[] {
+  if (cookieName === TOKEN_COOKIES[1]) return TOKEN_COOKIES;
+  if (customCookies[0] !== cookieName) {
+    customCookies = Object.freeze(
+      cookieName === DRAFT07_COOKIE ? [cookieName] : [cookieName, DRAFT07_COOKIE],
+    );
+  }
+  return customCookies;
+}
 /** Query parameters holding a token when `allowQueryToken` is on: draft 07, then RFC 6750. */
 export const TOKEN_QUERY_PARAMS = ['authorization', 'access_token'] as const;
 
@@ -51,7 +70,7 @@ export function readCookie(header: string | undefined, name: string): string | u
 
 /**
  * The request's token: the `Authorization: Bearer` header, else a token cookie, else (only when
- * `allowQuery`) a query parameter. An `Authorization` header of another scheme is ignored, so a
+ * `allowQuery`) a query parameter. `cookies` are the cookie names, in order (see tokenCookies). An `Authorization` header of another scheme is ignored, so a
  * proxy's Basic credentials do not hide the cookie. A `Bearer` header whose credentials are not
  * one token (`Bearer`, `Bearer a b`) throws INVALID_REQUEST (400 `invalid_request`): it is not
  * treated as absent, which would fall back to a cookie the client did not mean to use.
@@ -60,6 +79,7 @@ export function extractToken(
   headers: IncomingHttpHeaders,
   query: URLSearchParams,
   allowQuery: boolean,
+  cookies: readonly string[] = TOKEN_COOKIES,
 ): ExtractedToken | undefined {
   const authorization = first(headers.authorization);
   if (authorization !== undefined) {
@@ -70,7 +90,7 @@ export function extractToken(
     }
   }
   const cookie = first(headers.cookie);
-  for (const name of TOKEN_COOKIES) {
+  for (const name of cookies) {
     const token = readCookie(cookie, name);
     if (token) return { token, source: 'cookie' };
   }

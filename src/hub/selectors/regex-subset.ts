@@ -2,10 +2,19 @@
  * The regular expressions allowed inside URL-pattern groups (`:id(\\d+)`), parsed into the linear
  * automaton of nfa.ts rather than run by the backtracking RegExp engine.
  *
- * Supported: literals, `.`, classes `[a-z]` `[^/]`, `\d \w \s` and their negations, escapes,
- * groups `(…)` `(?:…)`, `|`, and the quantifiers `* + ? {n} {n,} {n,m}` (lazy or not: only
- * match/no-match matters here). Not supported, because they are not regular or need
- * backtracking: anchors, `\b`, lookarounds, back-references, named groups, `\p{…}`.
+ * The rule: a construct is accepted when it describes a regular language the automaton can match
+ * one character at a time, so matching stays linear in the topic's length (the spec's "MUST use
+ * an engine that guarantees linear-time matching"); anything else is refused with a message that
+ * names it and says why (docs/hub.md has the table).
+ *
+ * Accepted: literals, `.`, classes `[a-z]` `[^/]`, `\d \w \s` and their negations, `\p{…}`
+ * `\P{…}` (see asciiPropertySet), control escapes (`\n`, `\cJ`, `\x41`, `\u{…}`), groups `(…)`
+ * `(?:…)` and named groups `(?<name>…)` (capturing changes nothing when only match / no match
+ * matters), `|`, and the quantifiers `* + ? {n} {n,} {n,m}`, lazy or not.
+ * Refused: back-references (`\1`, `\k<name>`: not regular at all), lookahead and lookbehind
+ * (a second match run from each position: backtracking, or automata that multiply), anchors and
+ * `\b` `\B` (zero-width assertions: this automaton has states for characters only), and inline
+ * modifiers `(?i:…)` (the spec forbids ignoreCase).
  *
  * Input is assumed to be a valid `u`-flag regular expression (the URL-pattern polyfill has
  * already compiled it); anything outside the subset throws UnsupportedRegexError.
@@ -29,6 +38,46 @@ export class UnsupportedRegexError extends Error {
     super(`unsupported in a URL pattern regular expression: ${what}`);
     this.name = 'UnsupportedRegexError';
   }
+}
+
+/** Why each refused construct cannot run in the hub's linear-time automaton (for the 400). */
+const WHY = {
+  backReference:
+    'a back-reference matches text captured earlier, which no finite automaton can do; a backtracking engine needs exponential time for it',
+  lookaround:
+    'it runs a second match from each position: backtracking, or automata whose size multiplies, not linear-time matching',
+  assertion:
+    'it is a zero-width test of the neighbouring characters, and the linear-time automaton has states for characters only',
+  modifier: 'inline flags are not supported (the spec forbids ignoreCase)',
+} as const;
+
+function refused(construct: string, why: keyof typeof WHY): UnsupportedRegexError {
+  return new UnsupportedRegexError(`${construct}: ${WHY[why]}`);
+}
+
+/** ASCII, the only characters a URL component holds once parsed (see asciiPropertySet). */
+const ASCII_CHARS = Array.from({ length: 0x80 }, (_, cp) => String.fromCharCode(cp));
+
+/**
+ * The set of `\p{…}` (or `\P{…}`) as a URL pattern can see it: its ASCII members. The URL
+ * parser percent-encodes every character above U+007E in every component (IDNA turns hosts into
+ * ASCII), so a topic's components hold ASCII only and the rest of the property never takes part
+ * in a match. This keeps the set exact for URL patterns and costs 128 tests, where the full set
+ * (1.1 million code points) would take 40–120 ms per property. `body` was validated by the
+ * polyfill's `u`-flag RegExp; an unknown property still throws here.
+ */
+function asciiPropertySet(letter: 'p' | 'P', body: string): CharSet {
+  let test: RegExp;
+  try {
+    test = new RegExp(`^\\${letter}{${body}}$`, 'u');
+  } catch {
+    throw new UnsupportedRegexError(`unknown property "\\${letter}{${body}}"`);
+  }
+  const pairs: [number, number][] = [];
+  ASCII_CHARS.forEach((c, cp) => {
+    if (test.test(c)) pairs.push([cp, cp]);
+  });
+  return charSet(pairs);
 }
 
 const DIGIT = charSet([[0x30, 0x39]]);
@@ -114,11 +163,7 @@ class Parser {
     const c = this.src[this.#i++]!;
     switch (c) {
       case '(': {
-        if (this.#peek() === '?') {
-          if (this.src[this.#i + 1] !== ':')
-            throw new UnsupportedRegexError('"(?" other than "(?:"');
-          this.#i += 2;
-        }
+        if (this.#peek() === '?') this.#groupKind();
         const inner = this.#alternation();
         if (this.src[this.#i++] !== ')') throw new UnsupportedRegexError('unbalanced "("');
         return inner;
@@ -133,7 +178,7 @@ class Parser {
       }
       case '^':
       case '$':
-        throw new UnsupportedRegexError(`anchor "${c}"`);
+        throw refused(`the anchor "${c}"`, 'assertion');
       case '*':
       case '+':
       case '?':
@@ -147,6 +192,28 @@ class Parser {
         return char(eq(cp));
       }
     }
+  }
+
+  /** After `(?`: passes a non-capturing or named group's opening, refuses the rest. */
+  #groupKind(): void {
+    const rest = this.src.slice(this.#i + 1);
+    if (rest.startsWith(':')) {
+      this.#i += 2;
+      return;
+    }
+    if (rest.startsWith('=') || rest.startsWith('!')) {
+      throw refused(`the lookahead "(?${rest[0]}"`, 'lookaround');
+    }
+    if (rest.startsWith('<=') || rest.startsWith('<!')) {
+      throw refused(`the lookbehind "(?${rest.slice(0, 2)}"`, 'lookaround');
+    }
+    const named = /^<[^>]+>/.exec(rest);
+    if (named) {
+      // A named group matches what the group matches: the name only labels the capture.
+      this.#i += 1 + named[0].length;
+      return;
+    }
+    throw refused(`the inline modifier "(?${rest.slice(0, 2)}"`, 'modifier');
   }
 
   #quantified(atom: Node): Node {
@@ -180,6 +247,23 @@ class Parser {
     if (control !== undefined) return { cp: control };
     if (c === '0' && !isDigit(this.src.codePointAt(this.#i) ?? 0)) return { cp: 0 };
     if (c === 'b' && inClass) return { cp: 0x08 };
+    if (c === 'b' || c === 'B') throw refused(`the word boundary "\\${c}"`, 'assertion');
+    if (c >= '1' && c <= '9') throw refused(`the back-reference "\\${c}"`, 'backReference');
+    if (c === 'k') throw refused('the back-reference "\\k<…>"', 'backReference');
+    if (c === 'p' || c === 'P') {
+      const m = /^\{([^}]+)\}/.exec(this.src.slice(this.#i));
+      if (!m) throw new UnsupportedRegexError(`malformed "\\${c}"`);
+      this.#i += m[0].length;
+      return { cls: asciiPropertySet(c, m[1]!) };
+    }
+    if (c === 'c') {
+      const letter = this.src[this.#i];
+      if (letter === undefined || !/[A-Za-z]/.test(letter)) {
+        throw new UnsupportedRegexError('malformed "\\c"');
+      }
+      this.#i++;
+      return { cp: letter.charCodeAt(0) % 32 };
+    }
     if (c === 'x' || c === 'u') {
       const m =
         c === 'x'
