@@ -84,8 +84,9 @@ export interface HubOptions {
   /** Allow subscribers without a token (they receive public updates only). Default false. */
   anonymous?: boolean;
   /**
-   * Accept the token from the `authorization` (draft 07) or `access_token` (RFC 6750) query
-   * parameter. Discouraged: URLs end up in logs and browser history. Default false.
+   * Accept the token from the `authorization` query parameter (draft 07; RFC 6750's
+   * `access_token` is never read, as the current spec says). Discouraged: URLs end up in logs
+   * and browser history. Default false.
    */
   allowQueryToken?: boolean;
   /**

@@ -499,6 +499,26 @@ describe('the reserved namespace follows the hub path', () => {
     }
   });
 
+  it('resolves a relative topic against the hub URL', async () => {
+    // Against the default hub URL `https://localhost/.well-known/mercure`, `mercure/…` is
+    // `/.well-known/mercure/…`, and `subscriptions/…` is `/.well-known/subscriptions/…`.
+    const plain = await startHub({});
+    try {
+      for (const topic of ['mercure/subscriptions/x', './mercure/../mercure/x']) {
+        await assert.rejects(plain.hub.publish({ topics: [topic] }), (err) =>
+          isSseHubError(err, 'RESERVED_TOPIC'),
+        );
+      }
+      assert.match(await plain.hub.publish({ topics: ['subscriptions/x'] }), /^urn:uuid:/);
+    } finally {
+      await plain.close();
+    }
+    // On /hub, `hub/…` resolves to `/hub/…`.
+    await assert.rejects(h.hub.publish({ topics: ['hub/subscriptions/x'] }), (err) =>
+      isSseHubError(err, 'RESERVED_TOPIC'),
+    );
+  });
+
   it('reserves the public URL path too when a proxy rewrites it', async () => {
     const other = await startHub({ path: '/hub', publicUrl: 'https://example.com/mercure' });
     try {

@@ -92,7 +92,7 @@ function markers(paths: readonly string[]): string[] {
 }
 
 /**
- * True when `topic`, resolved as a URL reference, has one of `paths` (default: the default hub
+ * True when `topic`, resolved as a URL reference against `hubUrl`, has one of `paths` (default: the default hub
  * path) or a path below one, whatever its scheme or host: those topics belong to the hub
  * (subscription events), and a publisher must not forge them. Dot-segments are removed (by the
  * URL parser) and escapes decoded before the comparison, so `/.well-known/%6Dercure` is caught.
@@ -100,6 +100,7 @@ function markers(paths: readonly string[]): string[] {
 export function isReservedTopic(
   topic: string,
   paths: readonly string[] = DEFAULT_RESERVED_PATHS,
+  hubUrl: string = RESOLVE_BASE,
 ): boolean {
   // Cheap exit for most topics: one naming none of the paths' last segments, with no escape.
   if (!topic.includes('%') && !markers(paths).some((m) => m === '' || topic.includes(m))) {
@@ -107,7 +108,9 @@ export function isReservedTopic(
   }
   let path: string;
   try {
-    path = new URL(topic, RESOLVE_BASE).pathname;
+    // A relative topic is resolved against the hub URL, as the spec says: `mercure/x` against
+    // `https://h/.well-known/mercure` is `/.well-known/mercure/x`.
+    path = new URL(topic, hubUrl).pathname;
   } catch {
     return false;
   }
@@ -223,8 +226,9 @@ export function validatePublish(input: PublishInput, limits: PublishLimits): Val
   }
   const reserved = reservedOf(limits);
   for (const topic of topics) {
-    checkPublishTopic(topic, limits.maxTopicLength, limits.publicUrl ?? DEFAULT_BASE);
-    if (isReservedTopic(topic, reserved)) throw new SseHubError('RESERVED_TOPIC', topic);
+    const hubUrl = limits.publicUrl ?? DEFAULT_BASE;
+    checkPublishTopic(topic, limits.maxTopicLength, hubUrl);
+    if (isReservedTopic(topic, reserved, hubUrl)) throw new SseHubError('RESERVED_TOPIC', topic);
   }
   const data = input.data ?? '';
   if (typeof data !== 'string') throw new SseHubError('INVALID_EVENT', 'data must be a string');

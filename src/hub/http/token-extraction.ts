@@ -37,8 +37,12 @@ export function tokenCookies(cookieName: string): readonly string[] {
   }
   return customCookies;
 }
-/** Query parameters holding a token when `allowQueryToken` is on: draft 07, then RFC 6750. */
-export const TOKEN_QUERY_PARAMS = ['authorization', 'access_token'] as const;
+/**
+ * Query parameters holding a token when `allowQueryToken` is on: draft 07's only. RFC 6750's
+ * `access_token` is not accepted: the current Mercure spec leaves it out (RFC 9700 forbids
+ * clients to send tokens in URLs), so no client of it sends one.
+ */
+export const TOKEN_QUERY_PARAMS = ['authorization'] as const;
 
 /** `Bearer` as the scheme of an `Authorization` value (case-insensitive, RFC 9110). */
 const BEARER_SCHEME = /^Bearer(?:[ \t]|$)/i;
