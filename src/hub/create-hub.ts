@@ -14,8 +14,7 @@ import {
   validatePublish,
 } from './core/index.js';
 import type { HubContext, PublishVia } from './http/index.js';
-import { ClientStreams, createRequestHandler } from './http/index.js';
-import { asAuthError } from './http/error-response.js';
+import { asAuthError, ClientStreams, createRequestHandler } from './http/index.js';
 import { type HubOptions, resolveHubOptions } from './options.js';
 import { MatcherCache } from './selectors/index.js';
 import type { Hub, PublishInput, TokenCheck } from './types.js';

@@ -228,8 +228,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     // Health and metrics win over everything, so a hub mounted at `/` cannot shadow them; then
     // the hub's exact path, the demo's pages, and last whatever lies below the hub path.
     const fixedHandler = fixed.get(path);
-    const consoleHandler =
-      fixedHandler || path === hubPath ? undefined : webConsole?.match(path);
+    const consoleHandler = fixedHandler || path === hubPath ? undefined : webConsole?.match(path);
     const demoHandler =
       fixedHandler || consoleHandler || path === hubPath ? undefined : demo?.match(path);
     const isHub =

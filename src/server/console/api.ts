@@ -141,7 +141,11 @@ export function createConsoleApi(
   ): Promise<boolean> {
     if (req.method !== method && !(method === 'GET' && req.method === 'HEAD')) {
       res.setHeader('allow', method === 'GET' ? 'GET, HEAD' : 'POST');
-      sendJson(res, 405, { status: 405, code: 'METHOD_NOT_ALLOWED', message: 'Method not allowed' });
+      sendJson(res, 405, {
+        status: 405,
+        code: 'METHOD_NOT_ALLOWED',
+        message: 'Method not allowed',
+      });
       return false;
     }
     const refused = await consoleAccess(hub, req);
@@ -187,7 +191,8 @@ export function createConsoleApi(
         return;
       }
       const token = typeof input?.token === 'string' ? input.token.trim() : '';
-      const topic = typeof input?.topic === 'string' && input.topic !== '' ? input.topic : undefined;
+      const topic =
+        typeof input?.topic === 'string' && input.topic !== '' ? input.topic : undefined;
       if (token === '') {
         sendJson(res, 400, {
           status: 400,
@@ -209,9 +214,10 @@ export function createConsoleApi(
         ...(header !== undefined ? { header, payload } : {}),
         publisher: await verdict(hub, token, 'publisher', topic),
         subscriber: await verdict(hub, token, 'subscriber', topic),
-        console: await hub
-          .checkToken(token, 'subscriber', hub.subscriptionsTopic)
-          .then((c) => c.matches, () => false),
+        console: await hub.checkToken(token, 'subscriber', hub.subscriptionsTopic).then(
+          (c) => c.matches,
+          () => false,
+        ),
       });
     },
   };
