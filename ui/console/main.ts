@@ -35,13 +35,22 @@ interface Refusal {
   message?: string;
 }
 
+/** A subscription document of either shape: current (`subscription`) or draft 07 (`Subscription`). */
 interface SubscriptionDoc {
   id: string;
   type: string;
   match_type?: string;
   match?: string;
+  topic?: string;
   subscriber: string;
   active: boolean;
+}
+
+/** One subscription as listed: a subscriber's selector, whichever shape announced it. */
+interface Listed {
+  subscriber: string;
+  kind: 'urlpattern' | 'topic';
+  selector: string;
 }
 
 function $(id: string): HTMLElement {
@@ -164,33 +173,35 @@ async function pollStats(): Promise<void> {
 
 // --- active subscriptions --------------------------------------------------------------------
 
-const active = new Map<string, SubscriptionDoc>();
+// Keyed by subscriber and selector: a plain string is announced in both shapes (an `exact`
+// matcher and a draft-07 topic) and must count once.
+const active = new Map<string, Listed>();
 let subsStarted = false;
 let subsAbort: AbortController | undefined;
 
 function renderSubscriptions(): void {
-  const groups = new Map<string, SubscriptionDoc[]>();
-  for (const doc of active.values()) {
-    const key = `${doc.match_type ?? 'exact'} ${doc.match ?? ''}`;
+  const groups = new Map<string, Listed[]>();
+  for (const item of active.values()) {
+    const key = `${item.kind} ${item.selector}`;
     const list = groups.get(key) ?? [];
     if (list.length === 0) groups.set(key, list);
-    list.push(doc);
+    list.push(item);
   }
   const ul = $('subs-list');
   ul.replaceChildren();
-  for (const [key, docs] of [...groups].sort((a, b) => b[1].length - a[1].length)) {
-    const [kind, ...rest] = key.split(' ');
+  for (const docs of [...groups.values()].sort((a, b) => b.length - a.length)) {
+    const first = docs[0] as Listed;
     const li = document.createElement('li');
-    li.dataset.match = rest.join(' ');
+    li.dataset.match = first.selector;
     const count = document.createElement('span');
     count.className = 'count';
     count.textContent = String(docs.length);
     const k = document.createElement('span');
     k.className = 'kind';
-    k.textContent = kind ?? '';
+    k.textContent = first.kind === 'urlpattern' ? 'urlpattern' : 'topic';
     const match = document.createElement('span');
     match.className = 'match';
-    match.textContent = rest.join(' ');
+    match.textContent = first.selector;
     const who = document.createElement('ul');
     for (const d of docs) {
       const item = document.createElement('li');
@@ -204,9 +215,36 @@ function renderSubscriptions(): void {
 }
 
 function applyDoc(doc: SubscriptionDoc): void {
-  if (doc.type !== 'subscription') return;
-  if (doc.active) active.set(doc.id, doc);
-  else active.delete(doc.id);
+  let listed: Listed;
+  if (doc.type === 'subscription' && typeof doc.match === 'string') {
+    listed = {
+      subscriber: doc.subscriber,
+      kind: doc.match_type === 'urlpattern' ? 'urlpattern' : 'topic',
+      selector: doc.match,
+    };
+  } else if (doc.type === 'Subscription' && typeof doc.topic === 'string') {
+    listed = { subscriber: doc.subscriber, kind: 'topic', selector: doc.topic };
+  } else {
+    return;
+  }
+  const key = `${listed.subscriber}\n${listed.kind}\n${listed.selector}`;
+  if (doc.active) active.set(key, listed);
+  else active.delete(key);
+}
+
+async function list(accept: string): Promise<{ docs: SubscriptionDoc[]; cursor: string }> {
+  const res = await fetch(new URL(`${hubPath}/subscriptions`, location.href), {
+    headers: { ...authHeaders(), accept },
+  });
+  if (!res.ok) throw await refusalOf(res);
+  const body = (await res.json()) as { subscriptions: SubscriptionDoc[]; lastEventID?: string };
+  const link = parseLinkHeader(res.headers.get('link') ?? '').find((l) =>
+    l.rel.includes('mercure'),
+  );
+  return {
+    docs: body.subscriptions,
+    cursor: link?.params['last-event-id'] ?? body.lastEventID ?? '',
+  };
 }
 
 async function startSubscriptions(): Promise<void> {
@@ -214,34 +252,29 @@ async function startSubscriptions(): Promise<void> {
   subsAbort?.abort();
   const abort = new AbortController();
   subsAbort = abort;
-  const base = new URL(`${hubPath}/subscriptions`, location.href);
   let lastEventId = '';
   try {
-    const res = await fetch(base, { headers: { ...authHeaders(), accept: 'application/json' } });
-    if (!res.ok) {
-      showRefusal('subscriptions', await refusalOf(res));
-      subsStarted = false;
-      return;
-    }
-    const body = (await res.json()) as { subscriptions: SubscriptionDoc[] };
+    // Both shapes: URL-pattern subscriptions exist only in the current one, templates only in
+    // draft 07's. The cursor is the same for both (the store's last id).
+    const current = await list('application/json');
+    const draft07 = await list('application/ld+json');
     active.clear();
-    for (const doc of body.subscriptions) applyDoc(doc);
-    const link = parseLinkHeader(res.headers.get('link') ?? '').find((l) =>
-      l.rel.includes('mercure'),
-    );
-    lastEventId = link?.params['last-event-id'] ?? '';
+    for (const doc of [...current.docs, ...draft07.docs]) applyDoc(doc);
+    lastEventId = current.cursor;
     showRefusal('subscriptions', undefined);
     renderSubscriptions();
   } catch (err) {
-    showRefusal('subscriptions', { status: 0, message: (err as Error).message });
+    const refusal = err instanceof Error ? { status: 0, message: err.message } : (err as Refusal);
+    showRefusal('subscriptions', refusal);
     subsStarted = false;
     return;
   }
-  const events = new URL(`${hubPath}`, location.href);
-  events.searchParams.set(
+  const events = new URL(hubPath, location.href);
+  events.searchParams.append(
     'match_urlpattern',
     `${hubPath}/subscriptions/:match_type/:match/:subscriber`,
   );
+  events.searchParams.append('topic', `${hubPath}/subscriptions/{topic}/{subscriber}`);
   try {
     for await (const event of subscribe(events, {
       headers: authHeaders,
