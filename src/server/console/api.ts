@@ -68,10 +68,11 @@ function readBody(req: IncomingMessage, max: number): Promise<string> {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
+      if (size > max) return; // refused already: the rest is read and dropped
       size += chunk.length;
       if (size > max) {
+        chunks.length = 0;
         reject(new SseHubError('BODY_TOO_LARGE', `at most ${max} bytes`));
-        req.destroy();
         return;
       }
       chunks.push(chunk);
@@ -187,6 +188,8 @@ export function createConsoleApi(
         input = JSON.parse(await readBody(req, MAX_CHECK_BODY_BYTES));
       } catch (err) {
         const e = isSseHubError(err) ? err : new SseHubError('INVALID_REQUEST', 'not JSON');
+        // The client may still be sending: do not keep the connection for another request.
+        if (e.code === 'BODY_TOO_LARGE') res.setHeader('connection', 'close');
         sendJson(res, e.status, { status: e.status, code: e.code, message: e.message });
         return;
       }
