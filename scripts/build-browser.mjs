@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // Bundles the browser client (src/client/browser.ts) into one minified ES module,
 // dist/browser/ssehub-client.js, straight from the TypeScript source (no tsc step needed), and
-// reports its gzipped size in the console and in dist/browser/size.json.
+// reports its gzipped size in the console and in dist/browser/size.json; then the web console
+// (ui/console/ into dist/console/).
 // platform 'browser' makes any node: import a build error, so Node-only code cannot slip in.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -32,4 +33,30 @@ writeFileSync(join(dirname(outfile), 'size.json'), `${JSON.stringify(size, null,
 console.log(
   `dist/browser/ssehub-client.js: ${(size.bytes / 1024).toFixed(1)} KiB minified, ` +
     `${(size.gzipBytes / 1024).toFixed(1)} KiB gzipped`,
+);
+
+// The web console (ui/console/, served at /ui/ by `ssehub serve`, see docs/console.md): one
+// bundle with the client inside, and its HTML and CSS copied as they are. No inline script or
+// style anywhere: the console's CSP allows 'self' only.
+const consoleDir = join(root, 'dist/console');
+mkdirSync(consoleDir, { recursive: true });
+await build({
+  entryPoints: [join(root, 'ui/console/main.ts')],
+  outfile: join(consoleDir, 'console.js'),
+  bundle: true,
+  format: 'esm',
+  platform: 'browser',
+  target: 'es2022',
+  minify: true,
+  sourcemap: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+});
+for (const name of ['index.html', 'console.css']) {
+  copyFileSync(join(root, 'ui/console', name), join(consoleDir, name));
+}
+const consoleJs = readFileSync(join(consoleDir, 'console.js'));
+console.log(
+  `dist/console/console.js: ${(consoleJs.byteLength / 1024).toFixed(1)} KiB minified, ` +
+    `${(gzipSync(consoleJs, { level: 9 }).byteLength / 1024).toFixed(1)} KiB gzipped`,
 );

@@ -285,6 +285,8 @@ export function resolveServeConfig(
     transportUrl,
     demo: bool('demo') ?? true,
     metrics: bool('metrics') ?? false,
+    // `auto`: on in development only; with a configured key, only when asked for (`--ui on`).
+    console: (str('ui') ?? 'auto') === 'auto' ? devSecret !== undefined : str('ui') === 'on',
     logLevel: (str('logLevel') as LogLevel | undefined) ?? 'info',
     hub,
   };

@@ -62,6 +62,9 @@ export interface ServeSetting {
 /** Values of `--durability`; see `SqliteTransportOptions.durability`. */
 export const DURABILITIES = ['process', 'power'] as const;
 
+/** Values of `--ui`. */
+export const UI_MODES = ['auto', 'on', 'off'] as const;
+
 export const SERVE_SETTINGS: readonly ServeSetting[] = [
   {
     key: 'port',
@@ -137,6 +140,17 @@ export const SERVE_SETTINGS: readonly ServeSetting[] = [
     group: 'Server',
     description: 'serve the demo page at /, /events and /sse',
     defaultText: 'on',
+  },
+  {
+    key: 'ui',
+    flag: '--ui <mode>',
+    env: ['SSEHUB_UI'],
+    kind: 'choice',
+    choices: UI_MODES,
+    group: 'Server',
+    description:
+      'serve the web console at /ui/ (its data needs a token that may read {path}/subscriptions): on, off, or auto (on only in development, when no key is configured)',
+    defaultText: 'auto',
   },
   {
     key: 'metrics',

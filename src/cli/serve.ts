@@ -111,7 +111,7 @@ export function registerServe(program: Command, io: CliIo): void {
     .command('serve')
     .summary('run the hub as a standalone server')
     .description(
-      'Run the Mercure hub as a standalone HTTP server: the hub at /.well-known/mercure, health checks at /healthz and /readyz, and the demo page at /. Every option can also be set through its environment variable; a flag wins over the variable.\n\nWith no JWT key configured, the server generates a random secret for this process, lets subscribers in without a token, and logs how to mint a token: fine for development, never for production.',
+      'Run the Mercure hub as a standalone HTTP server: the hub at /.well-known/mercure, health checks at /healthz and /readyz, the demo page at /, and in development the web console at /ui/. Every option can also be set through its environment variable; a flag wins over the variable.\n\nWith no JWT key configured, the server generates a random secret for this process, lets subscribers in without a token, and logs how to mint a token: fine for development, never for production.',
     );
   addSettings(command);
   command

@@ -1,7 +1,7 @@
 import { isSseHubError, SseHubError } from '../errors.js';
 import { hasPresence } from '../transport/capabilities.js';
 import type { FeedGap, Update } from '../transport/types.js';
-import { VerifiedTokenCache } from './auth/index.js';
+import { type TokenRole, VerifiedTokenCache } from './auth/index.js';
 import {
   DeadlineTimer,
   generateUpdateId,
@@ -14,10 +14,10 @@ import {
   validatePublish,
 } from './core/index.js';
 import type { HubContext, PublishVia } from './http/index.js';
-import { ClientStreams, createRequestHandler } from './http/index.js';
+import { asAuthError, ClientStreams, createRequestHandler } from './http/index.js';
 import { type HubOptions, resolveHubOptions } from './options.js';
 import { MatcherCache } from './selectors/index.js';
-import type { Hub, PublishInput } from './types.js';
+import type { Hub, PublishInput, TokenCheck } from './types.js';
 
 /**
  * Creates a Mercure hub: the pub/sub core over `options.transport` (in memory by default) and its
@@ -47,6 +47,7 @@ export function createHub(options: HubOptions = {}): Hub {
     }
   };
 
+  let published = 0;
   const publish = async (valid: ValidUpdate, via: PublishVia): Promise<string> => {
     // Refused before it is stored: an accepted update is never dropped, so the bound applies here.
     if (core.backlog.queued >= opts.maxDispatchBacklog) {
@@ -54,6 +55,7 @@ export function createHub(options: HubOptions = {}): Hub {
     }
     const update: Update = { ...valid, id: valid.id ?? generateUpdateId() };
     await store(update);
+    published++;
     logger.info(
       {
         event: 'publish',
@@ -69,6 +71,7 @@ export function createHub(options: HubOptions = {}): Hub {
     return update.id;
   };
 
+  const subscriptionsTopic = subscriptionsPrefix(opts.path);
   const registry = opts.subscriptions
     ? new SubscriptionRegistry(
         (event) => {
@@ -82,7 +85,7 @@ export function createHub(options: HubOptions = {}): Hub {
         (err) => {
           logger.warn({ err }, 'subscription presence not shared with the other nodes');
         },
-        subscriptionsPrefix(opts.path),
+        subscriptionsTopic,
       )
     : undefined;
 
@@ -135,8 +138,27 @@ export function createHub(options: HubOptions = {}): Hub {
         dispatchPauses: pauses,
         historyCacheBytes: history.cachedBytes,
         feedGaps: { ...feedGaps },
+        published,
+        deliveries: core.deliveries,
+        cutOffs: core.cutOffs,
       };
     },
+    async checkToken(token: string, role: TokenRole, topic?: string): Promise<TokenCheck> {
+      let claims = ctx.tokens.get(role, token);
+      if (claims === undefined) {
+        try {
+          claims = await opts.authorizer.verify(token, role);
+        } catch (err) {
+          throw asAuthError(err);
+        }
+      }
+      const action = role === 'publisher' ? 'publish' : 'subscribe';
+      const matches =
+        topic !== undefined && ctx.matchers.granted(claims, action).some((m) => m.matches(topic));
+      return { claims, matches };
+    },
+    subscriptionsTopic,
+    subscriptionsEnabled: registry !== undefined,
     get accepting() {
       return accepting;
     },

@@ -19,6 +19,19 @@ export interface HubStats {
   readonly historyCacheBytes: number;
   /** Gaps in the live feed since start, by reason (see `FeedGap`); each ended every stream. */
   readonly feedGaps: { readonly lagged: number; readonly lost: number };
+  /** Updates accepted for publishing since start (HTTP and `hub.publish`; not subscription events). */
+  readonly published: number;
+  /** Live deliveries since start: one update written for one subscriber (replays not counted). */
+  readonly deliveries: number;
+  /** Subscribers cut off since start because their queue overflowed (`maxQueueBytes`). */
+  readonly cutOffs: number;
+}
+
+/** What {@link Hub.checkToken} found: the claims of a token that verified, and its grants. */
+export interface TokenCheck {
+  readonly claims: import('./auth/index.js').Claims;
+  /** True when one of the token's grants for the role matches the topic asked about. */
+  readonly matches: boolean;
 }
 
 export interface Hub {
@@ -39,6 +52,24 @@ export interface Hub {
   readonly subscriberCount: number;
   /** Figures about the hub's own work, for metrics. */
   readonly stats: HubStats;
+  /**
+   * For operator tools (the console): verifies `token` for `role` exactly as the hub's requests
+   * do (same authorizer, audience, issuers), and says whether its grants for that role (publish
+   * or subscribe) match `topic`. Rejects with the SseHubError a request would get
+   * (INVALID_TOKEN, TOKEN_EXPIRED).
+   */
+  checkToken(
+    token: string,
+    role: import('./auth/index.js').TokenRole,
+    topic?: string,
+  ): Promise<TokenCheck>;
+  /**
+   * `{path}/subscriptions`: the prefix of subscription events' topics and the subscriptions
+   * API's collection, whether or not `subscriptions` is on.
+   */
+  readonly subscriptionsTopic: string;
+  /** True when subscription events and the subscriptions API are on (`subscriptions`). */
+  readonly subscriptionsEnabled: boolean;
   /** True while the hub accepts requests (false once shutdown began). */
   readonly accepting: boolean;
   /**

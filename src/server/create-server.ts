@@ -16,6 +16,7 @@ import type { Hub } from '../hub/types.js';
 import type { Transport } from '../transport/types.js';
 import { createTransport } from '../transport/url.js';
 import { createRefuser, RateLimitedWarning } from './connection-limit.js';
+import { type ConsoleRoutes, createConsoleRoutes } from './console/index.js';
 import { createDemoRoutes, type DemoRoutes } from './demo-routes.js';
 import { createHealth } from './health.js';
 import { connectionsCheckingInterval, FD_RESERVE, resolveConnectionLimits } from './limits.js';
@@ -42,6 +43,9 @@ export const DEFAULT_TRANSPORT_URL = 'memory:';
 export const DEFAULT_BROWSER_BUNDLE = fileURLToPath(
   new URL('../../dist/browser/ssehub-client.js', import.meta.url),
 );
+
+/** The web console's files `npm run build` writes. */
+export const DEFAULT_CONSOLE_DIR = fileURLToPath(new URL('../../dist/console/', import.meta.url));
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
@@ -221,6 +225,14 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
           bundlePath: options.browserBundlePath ?? DEFAULT_BROWSER_BUNDLE,
         });
 
+  const webConsole: ConsoleRoutes | undefined = options.console
+    ? createConsoleRoutes({
+        hub,
+        hubPath,
+        assetsDir: options.consoleAssetsDir ?? DEFAULT_CONSOLE_DIR,
+      })
+    : undefined;
+
   const timeouts = {
     headersTimeout: limits.headersTimeoutMs,
     requestTimeout: limits.requestTimeoutMs,
@@ -294,12 +306,23 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     // Health and metrics win over everything, so a hub mounted at `/` cannot shadow them; then
     // the hub's exact path, the demo's pages, and last whatever lies below the hub path.
     const fixedRoute = fixed.get(path);
-    const demoHandler = fixedRoute || path === hubPath ? undefined : demo?.match(path);
+    const consoleHandler = fixedRoute || path === hubPath ? undefined : webConsole?.match(path);
+    const demoHandler =
+      fixedRoute || consoleHandler || path === hubPath ? undefined : demo?.match(path);
     const isHub =
       !fixedRoute &&
+      !consoleHandler &&
       !demoHandler &&
       (path === hubPath || path.startsWith(hubBelow) || isMetadata(path));
-    const name = isHub ? 'hub' : fixedRoute ? path.slice(1) : demoHandler ? 'demo' : 'not_found';
+    const name = isHub
+      ? 'hub'
+      : fixedRoute
+        ? path.slice(1)
+        : consoleHandler
+          ? 'console'
+          : demoHandler
+            ? 'demo'
+            : 'not_found';
     tracker.track(req, res);
     // Which worker answered: for operators and tests of `--workers`, never a pid.
     if (workerHeader !== undefined) res.setHeader('ssehub-worker', workerHeader);
@@ -314,7 +337,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         methodNotAllowed(res, fixedRoute.allow);
         return;
       }
-      const handler = fixedRoute?.handler ?? demoHandler;
+      const handler = fixedRoute?.handler ?? consoleHandler ?? demoHandler;
       if (!handler) {
         notFound(res);
         return;
@@ -337,6 +360,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     });
   }).catch(async (err: unknown) => {
     demo?.stop();
+    webConsole?.stop();
     await hub.shutdown().catch(() => {});
     throw err;
   });
@@ -372,6 +396,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
           graceMs: options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS,
           stopHub: async () => {
             demo?.stop();
+            webConsole?.stop();
             await hub.shutdown();
           },
         });
@@ -386,6 +411,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     {
       url,
       hub: `${url}${hubPath}`,
+      ...(webConsole ? { console: `${url}/ui/` } : {}),
       http2: options.tls !== undefined,
       maxConnections: limits.maxConnections,
       ...(options.tls ? { maxStreamsPerConnection: limits.maxStreamsPerConnection } : {}),

@@ -25,6 +25,14 @@ export interface ServerOptions {
   transportUrl?: string;
   /** Serve the demo page, `/events`, `/sse` and the browser client bundle. Default true. */
   demo?: boolean;
+  /**
+   * Serve the web console at `/ui/` (docs/console.md): static files, and an API that needs a
+   * console token (a subscriber token whose grants match `{hub path}/subscriptions`). Default
+   * false; `ssehub serve --ui auto` turns it on in development (no key configured).
+   */
+  console?: boolean;
+  /** Folder of the built console. Default: `dist/console/` of the package. */
+  consoleAssetsDir?: string;
   /** Serve Prometheus metrics at `/metrics`. Default false: they describe the process to anyone. */
   metrics?: boolean;
   /**

@@ -124,6 +124,12 @@ describe('slow subscribers', () => {
         ),
         'the cut is logged',
       );
+      // The hub's own totals, as the console charts them: every update published through
+      // `hub.publish`, a delivery per fast reader (the slow one took some too), one cut-off.
+      const stats = h.hub.stats;
+      assert.equal(stats.published, published.length);
+      assert.equal(stats.cutOffs, 1);
+      assert.ok(stats.deliveries >= published.length * fast.length, String(stats.deliveries));
     } finally {
       slow.destroy();
       for (const conn of fast) conn.close();

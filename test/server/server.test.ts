@@ -109,14 +109,14 @@ describe('startServer', () => {
     });
     await res.text();
     // The stream of a query-token subscriber is logged when it ends.
+    const hubLines = () => log.records.filter((r) => r.msg === 'request' && r.route === 'hub');
+    const earlier = hubLines().length;
     const conn = await openSse(
       `${server.url}/.well-known/mercure?topic=t&authorization=${encodeURIComponent(token)}`,
     );
     conn.close();
-    await eventually(
-      () => log.records.filter((r) => r.msg === 'request' && r.route === 'hub').length > 0,
-      'the stream log line',
-    );
+    // Its own line, not an earlier test's: the next test counts lines from here.
+    await eventually(() => hubLines().length > earlier, 'the stream log line');
     const line = log.records.findLast((r) => r.msg === 'request' && r.route === 'healthz');
     assert.ok(line);
     assert.equal(line.method, 'GET');

@@ -63,6 +63,10 @@ export class HubCore {
   #turnTaken = false;
   readonly #coalescer = new Coalescer();
   #paused = 0;
+  // Live deliveries (one subscriber offered one update and taking it) and slow-subscriber
+  // cut-offs since start: plain increments, read by `stats`.
+  #deliveries = 0;
+  #cutOffs = 0;
   // Position of the newest update handed to dispatch: where a subscriber joining now starts.
   #lastPosition = 0;
 
@@ -84,6 +88,21 @@ export class HubCore {
   /** Updates waiting for (or in) dispatch, and how often a dispatch yielded the loop: for metrics. */
   get backlog(): { queued: number; pauses: number } {
     return { queued: this.#queue.length - this.#head, pauses: this.#paused };
+  }
+
+  /** Live deliveries since start: each update written (or batched) for one subscriber counts one. */
+  get deliveries(): number {
+    return this.#deliveries;
+  }
+
+  /** Subscribers cut off since start because their queue overflowed (slow clients). */
+  get cutOffs(): number {
+    return this.#cutOffs;
+  }
+
+  /** Counts one subscriber cut off for overflowing its queue. */
+  countCutOff(): void {
+    this.#cutOffs++;
   }
 
   /** Every registered subscriber. */
@@ -295,6 +314,7 @@ export class HubCore {
     if (update.private && !subscriber.mayRead(update.topics, d.readable)) return;
     if (!subscriber.wants(d.position)) return;
     if (d.frame === undefined) d.frame = encodeUpdate(update);
+    this.#deliveries++;
     if (coalesced) this.#coalescer.add(entry, d.index, d.frame);
     else subscriber.deliver(d.position, d.frame);
   }

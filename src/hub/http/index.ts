@@ -3,6 +3,7 @@
 export { ClientStreams, clientKey } from './client-streams.js';
 export type { HubContext, PublishVia } from './context.js';
 export { type DiscoveryOptions, discoveryLinkHeader, setDiscoveryLink } from './discovery.js';
+export { asAuthError } from './error-response.js';
 export { createRequestHandler, type HubRequestHandler } from './request-router.js';
 export {
   RESOURCE_METADATA_SEGMENT,

@@ -117,6 +117,7 @@ export async function handleSubscribe(
     releaseSlot();
     core.delete(subscriber);
     ctx.deadlines.delete(subscriber);
+    if (reason === 'overflow') core.countCutOff();
     if (!opened) return;
     ctx.registry?.deactivate(subscriber);
     logger.info(
