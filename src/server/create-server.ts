@@ -284,6 +284,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     subscriptions: hubOptions.subscriptions === true,
     metrics: metrics !== undefined,
     demo: demo !== undefined,
+    ui: webConsole !== undefined,
   });
   const handlers: Record<keyof typeof SERVER_ROUTES, Handler | undefined> = {
     '/healthz': health.liveness,

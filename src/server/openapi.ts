@@ -17,7 +17,7 @@ export const OPENAPI_FILE = fileURLToPath(new URL('../../docs/openapi.json', imp
 const DOCUMENTED_METADATA_PATH = resourceMetadataPath(DEFAULT_HUB_PATH);
 
 /** The option a path item needs, as the document marks it (`x-ssehub-requires`). */
-type Feature = 'subscriptions' | 'metrics' | 'demo';
+type Feature = 'subscriptions' | 'metrics' | 'demo' | 'ui';
 
 export interface OpenApiDocumentOptions {
   /** The hub's path (`--path`). */
@@ -29,6 +29,8 @@ export interface OpenApiDocumentOptions {
   subscriptions: boolean;
   metrics: boolean;
   demo: boolean;
+  /** The web console (`--ui`). */
+  ui: boolean;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: a JSON document, read and rewritten by key only
@@ -61,7 +63,8 @@ export function serverOpenApiDocument(
     const feature = item['x-ssehub-requires'] as Feature | undefined;
     return feature === undefined || options[feature];
   };
-  // 0: the server's own; 1: the hub's path; 2: the demo's; 3: the metadata, then below the hub.
+  // 0: the server's own; 1: the hub's path; 2: the console's and the demo's (the router tries the
+  // console first; their paths differ); 3: the metadata, then below the hub.
   const groups: [string, Json][][] = [[], [], [], []];
   for (const [path, item] of Object.entries(source.paths as Json)) {
     if (!enabled(item)) continue;
@@ -76,7 +79,8 @@ export function serverOpenApiDocument(
     } else if (path.startsWith(`${DEFAULT_HUB_PATH}/`)) {
       groups[3]!.push([`${hubPrefix}${path.slice(DEFAULT_HUB_PATH.length)}`, item]);
     } else {
-      groups[item['x-ssehub-requires'] === 'demo' ? 2 : 0]!.push([path, item]);
+      const feature = item['x-ssehub-requires'];
+      groups[feature === 'demo' || feature === 'ui' ? 2 : 0]!.push([path, item]);
     }
   }
   const paths: Json = {};

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { HUB_ROUTES } from '../../src/hub/http/request-router.js';
 import { DEFAULT_HUB_PATH } from '../../src/hub/options.js';
+import { CONSOLE_ROUTES } from '../../src/server/console/index.js';
 import { SERVER_ROUTES } from '../../src/server/create-server.js';
 import { DEMO_ROUTES } from '../../src/server/demo-routes.js';
 import { type RunningServer, startServer } from '../../src/server/index.js';
@@ -100,7 +101,7 @@ describe('docs/openapi.json', () => {
     assert.ok(ids.every((id) => typeof id === 'string'));
   });
 
-  it('documents exactly the routes of the routers’ tables (server, hub, demo)', () => {
+  it('documents exactly the routes of the routers’ tables (server, hub, console, demo)', () => {
     const routes: string[] = [];
     const add = (path: string, methods: readonly string[]) => {
       for (const m of methods) routes.push(`${m} ${path.replace(/\{[^}]+\}/g, '{}')}`);
@@ -110,6 +111,7 @@ describe('docs/openapi.json', () => {
       const base = spec.base === 'hub' ? DEFAULT_HUB_PATH : DOCUMENTED_METADATA;
       for (const path of spec.paths) add(`${base}${path}`, [...spec.methods, 'OPTIONS']);
     }
+    for (const [path, spec] of Object.entries(CONSOLE_ROUTES)) add(path, spec.methods);
     for (const [path, spec] of Object.entries(DEMO_ROUTES)) add(path, spec.methods);
     assert.deepEqual(operations(source), routes.sort());
   });
@@ -121,6 +123,7 @@ describe('docs/openapi.json', () => {
       assert.equal(requires(`${DEFAULT_HUB_PATH}${path}`), 'subscriptions', path);
     }
     for (const path of Object.keys(DEMO_ROUTES)) assert.equal(requires(path), 'demo', path);
+    for (const path of Object.keys(CONSOLE_ROUTES)) assert.equal(requires(path), 'ui', path);
   });
 });
 
@@ -198,6 +201,7 @@ async function fixture(path: string): Promise<Fixture> {
     port: 0,
     host: '127.0.0.1',
     metrics: true,
+    console: true,
     browserBundlePath: bundle,
     logger: pino({ level: 'silent' }),
     hub: { jwt: { key: TEST_SECRET }, path, subscriptions: true, corsOrigins: [ORIGIN] },
@@ -298,6 +302,20 @@ function probes(f: Fixture, path: string, method: string): Probe[] {
       },
     ];
   }
+  if (operation.operationId === 'consoleCheckToken') {
+    return [
+      {
+        url: url(path),
+        init: {
+          method,
+          headers: { ...auth, 'content-type': 'application/json' },
+          body: JSON.stringify({ token: f.token, topic: TOPIC }),
+        },
+      },
+    ];
+  }
+  if (path === '/ui/api/stats') return [{ url: url(path), init: { method, headers: auth } }];
+  if (path === '/ui') return [{ url: url(path), init: { method, redirect: 'manual' } }];
   if (path.includes('{match_type}')) {
     return [
       {

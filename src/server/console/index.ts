@@ -11,6 +11,23 @@ export { StatsSampler } from './sampler.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
+const STATIC_FILES = ['index.html', 'console.js', 'console.js.map', 'console.css'] as const;
+
+/**
+ * The console's routes and their methods: what `createConsoleRoutes` serves (it is built from this
+ * table) and what the OpenAPI route-coverage test reads, so a route added here and not to
+ * docs/openapi.json fails it.
+ */
+export const CONSOLE_ROUTES: Readonly<Record<string, { readonly methods: readonly string[] }>> = {
+  [CONSOLE_PATH.slice(0, -1)]: { methods: ['GET', 'HEAD'] },
+  [CONSOLE_PATH]: { methods: ['GET', 'HEAD'] },
+  ...Object.fromEntries(
+    STATIC_FILES.map((name) => [`${CONSOLE_PATH}${name}`, { methods: ['GET', 'HEAD'] }]),
+  ),
+  [`${CONSOLE_PATH}api/stats`]: { methods: ['GET', 'HEAD'] },
+  [`${CONSOLE_PATH}api/check-token`]: { methods: ['POST'] },
+};
+
 export interface ConsoleRoutesOptions {
   hub: Pick<
     Hub,
@@ -51,27 +68,39 @@ export function createConsoleRoutes(options: ConsoleRoutesOptions): ConsoleRoute
       return handler(req, res);
     };
 
-  const redirect = secured((_req, res) => {
-    res.writeHead(308, { location: CONSOLE_PATH, 'content-length': 0 });
-    res.end();
-  });
-
-  const staticFile = (name: string): Handler =>
-    secured((req, res) => {
+  const getOnly =
+    (handler: Handler): Handler =>
+    (req, res) => {
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         res.setHeader('allow', 'GET, HEAD');
         sendJson(res, 405, { status: 405, code: 'METHOD_NOT_ALLOWED' });
         return;
       }
-      return assets.serve(name, req, res);
-    });
+      return handler(req, res);
+    };
 
+  const redirect = secured(
+    getOnly((_req, res) => {
+      res.writeHead(308, { location: CONSOLE_PATH, 'content-length': 0 });
+      res.end();
+    }),
+  );
+
+  const staticFile = (name: string): Handler =>
+    secured(getOnly((req, res) => assets.serve(name, req, res)));
+
+  const byPath = new Map<string, Handler>([
+    [CONSOLE_PATH.slice(0, -1), redirect],
+    [CONSOLE_PATH, staticFile('index.html')],
+    ...STATIC_FILES.map((name): [string, Handler] => [`${CONSOLE_PATH}${name}`, staticFile(name)]),
+    ...[...apiRoutes].map(([path, handler]): [string, Handler] => [path, secured(handler)]),
+  ]);
+  // Exactly the table's paths, each with its handler.
   const handlers = new Map<string, Handler>();
-  for (const [path, handler] of apiRoutes) handlers.set(path, secured(handler));
-  handlers.set(CONSOLE_PATH.slice(0, -1), redirect);
-  handlers.set(CONSOLE_PATH, staticFile('index.html'));
-  for (const name of ['index.html', 'console.js', 'console.js.map', 'console.css']) {
-    handlers.set(`${CONSOLE_PATH}${name}`, staticFile(name));
+  for (const path of Object.keys(CONSOLE_ROUTES)) {
+    const handler = byPath.get(path);
+    if (handler === undefined) throw new Error(`console route ${path} has no handler`);
+    handlers.set(path, handler);
   }
 
   return {
