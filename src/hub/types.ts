@@ -19,6 +19,15 @@ export interface HubStats {
   readonly historyCacheBytes: number;
   /** Gaps in the live feed since start, by reason (see `FeedGap`); each ended every stream. */
   readonly feedGaps: { readonly lagged: number; readonly lost: number };
+  /**
+   * Requests refused by a per-client limit since start: `streams` (maxStreamsPerClient),
+   * `subscribe` (maxSubscribeRate), `publish` (maxPublishRate).
+   */
+  readonly rateLimited: {
+    readonly streams: number;
+    readonly subscribe: number;
+    readonly publish: number;
+  };
 }
 
 export interface Hub {
@@ -33,6 +42,11 @@ export interface Hub {
     res: import('node:http').ServerResponse,
     next?: (err?: unknown) => void,
   ): void;
+  /**
+   * The client's address as the hub sees it: the connection's peer, or, when the peer is one of
+   * `trustedProxies`, the address the proxies forwarded. For an application's own logs and limits.
+   */
+  clientAddress(req: import('node:http').IncomingMessage): string;
   /** Publishes without HTTP or authorization (trusted server code). Resolves with the id. */
   publish(input: PublishInput): Promise<string>;
   /** Number of open subscriber streams on this node. */
