@@ -145,8 +145,9 @@ async function startNode(
   const port = await freePort();
   const args = ['dist/cli/main.js', 'serve', '--port', String(port), '--host', '127.0.0.1'];
   args.push('--transport', transport, '--no-demo', '--heartbeat', '0', '--log-level', 'warn');
-  // Every client connects from 127.0.0.1: no per-client stream limit.
+  // Every client connects from 127.0.0.1: no per-client limits.
   args.push('--max-connections', '19000', '--max-streams-per-client', '0', '--anonymous');
+  args.push('--max-subscribe-rate', '0', '--max-publish-rate', '0');
   if (workers !== undefined) args.push('--workers', String(workers));
   const child = spawn(process.execPath, args, {
     cwd: root,

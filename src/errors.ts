@@ -77,6 +77,10 @@ export const errorTable = {
     status: 429,
     message: 'This client has too many event streams open, retry later',
   },
+  RATE_LIMITED: {
+    status: 429,
+    message: 'This client sent too many requests in a short time, retry later',
+  },
   STORE_LOCKED: { status: 503, message: 'The history store is held by another process' },
 
   // Client
@@ -104,14 +108,24 @@ export class SseHubError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
   readonly detail: string | undefined;
+  /** For a refusal that passes (429, 503): when to try again, in seconds (`Retry-After`). */
+  readonly retryAfterS: number | undefined;
 
-  constructor(code: ErrorCode, detail?: string, options?: { cause?: unknown }) {
+  constructor(
+    code: ErrorCode,
+    detail?: string,
+    options?: { cause?: unknown; retryAfterS?: number },
+  ) {
     const entry = errorTable[code];
-    super(detail ? `${entry.message}: ${detail}` : entry.message, options);
+    super(
+      detail ? `${entry.message}: ${detail}` : entry.message,
+      options !== undefined && 'cause' in options ? { cause: options.cause } : undefined,
+    );
     this.name = 'SseHubError';
     this.code = code;
     this.status = entry.status;
     this.detail = detail;
+    this.retryAfterS = options?.retryAfterS;
   }
 }
 

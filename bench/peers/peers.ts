@@ -202,9 +202,12 @@ async function startSsehub(
     'warn',
     '--max-connections',
     '30000',
-    // Every load-generator client connects from 127.0.0.1: the per-client stream limit would refuse
-    // all but 64 of them. A base checkout older than the flag would refuse the flag itself.
-    ...(root === ROOT ? ['--max-streams-per-client', '0'] : []),
+    // Every load-generator client connects from 127.0.0.1: the per-client limits would refuse
+    // all but 64 streams, 40 subscribes at once and publishes past 2000 at once. A base checkout
+    // older than a flag would refuse the flag itself.
+    ...(root === ROOT
+      ? ['--max-streams-per-client', '0', '--max-subscribe-rate', '0', '--max-publish-rate', '0']
+      : []),
     ...extra,
   ];
   const p = new Proc(process.execPath, args, pinned, root);

@@ -4,7 +4,12 @@ import { availableParallelism } from 'node:os';
 import { SseHubError } from '../errors.js';
 import type { HubOptions, JwtIssuerOptions, JwtKeyOptions } from '../hub/options.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS } from '../server/limits.js';
-import { LOG_LEVELS, type LogLevel, type ServerOptions } from '../server/options.js';
+import {
+  LOG_LEVELS,
+  type LogFormat,
+  type LogLevel,
+  type ServerOptions,
+} from '../server/options.js';
 import { checkDurability, parseTransportUrl } from '../transport/url.js';
 import { SERVE_SETTINGS, type ServeSetting } from './serve-settings.js';
 import {
@@ -288,6 +293,7 @@ export function resolveServeConfig(
     // `auto`: on in development only; with a configured key, only when asked for (`--ui on`).
     console: (str('ui') ?? 'auto') === 'auto' ? devSecret !== undefined : str('ui') === 'on',
     logLevel: (str('logLevel') as LogLevel | undefined) ?? 'info',
+    logFormat: (str('logFormat') as LogFormat | undefined) ?? 'auto',
     hub,
   };
   const host = str('host');

@@ -7,7 +7,7 @@ import {
   DEFAULT_REQUEST_TIMEOUT_MS,
 } from '../server/limits.js';
 import { DEFAULT_MAX_LOG_BUFFER_BYTES } from '../server/logging.js';
-import { LOG_LEVELS } from '../server/options.js';
+import { LOG_FORMATS, LOG_LEVELS } from '../server/options.js';
 
 const MIB = 1024 * 1024;
 const size = (bytes: number) => (bytes % MIB === 0 ? `${bytes / MIB}mb` : `${bytes / 1024}kb`);
@@ -170,6 +170,17 @@ export const SERVE_SETTINGS: readonly ServeSetting[] = [
     group: 'Server',
     description: `one of ${LOG_LEVELS.join(', ')}`,
     defaultText: 'info',
+  },
+  {
+    key: 'logFormat',
+    flag: '--log-format <format>',
+    env: ['SSEHUB_LOG_FORMAT'],
+    kind: 'choice',
+    choices: LOG_FORMATS,
+    group: 'Server',
+    description:
+      'json (one JSON object a line), pretty (human-readable, coloured on a terminal unless NO_COLOR is set) or auto (pretty when stdout is a terminal, else json)',
+    defaultText: 'auto',
   },
   {
     key: 'jwtKey',
@@ -337,6 +348,17 @@ export const SERVE_SETTINGS: readonly ServeSetting[] = [
     defaultText: 'https://localhost + path',
   },
   {
+    key: 'trustedProxy',
+    hub: 'trustedProxies',
+    flag: '--trusted-proxy <list>',
+    env: ['SSEHUB_TRUSTED_PROXIES'],
+    kind: 'list',
+    group: 'Hub',
+    description:
+      'reverse proxies (addresses or CIDRs, e.g. 10.0.0.0/8,::1) whose X-Forwarded-For / Forwarded is believed: the client address for limits and logs',
+    defaultText: HUB_DEFAULTS.trustedProxies.join(',') || 'none',
+  },
+  {
     key: 'subscriptions',
     hub: 'subscriptions',
     flag: '--subscriptions',
@@ -470,8 +492,52 @@ export const SERVE_SETTINGS: readonly ServeSetting[] = [
     kind: 'integer',
     group: 'Limits',
     description:
-      'most open streams per client (token iss+sub, else remote address); past it 429 (0 = off)',
+      'most open streams per client (token iss+sub, else client address); past it 429 (0 = off)',
     defaultText: String(HUB_DEFAULTS.maxStreamsPerClient),
+  },
+  {
+    key: 'maxSubscribeRate',
+    hub: 'maxSubscribeRate',
+    flag: '--max-subscribe-rate <number>',
+    env: ['SSEHUB_MAX_SUBSCRIBE_RATE'],
+    kind: 'integer',
+    group: 'Limits',
+    description:
+      'subscribe attempts a second per client address, checked before the token; past it 429 (0 = off)',
+    defaultText: String(HUB_DEFAULTS.maxSubscribeRate),
+  },
+  {
+    key: 'subscribeBurst',
+    hub: 'subscribeBurst',
+    flag: '--subscribe-burst <number>',
+    env: ['SSEHUB_SUBSCRIBE_BURST'],
+    kind: 'integer',
+    positive: true,
+    group: 'Limits',
+    description: 'subscribe attempts one address may make at once, above --max-subscribe-rate',
+    defaultText: String(HUB_DEFAULTS.subscribeBurst),
+  },
+  {
+    key: 'maxPublishRate',
+    hub: 'maxPublishRate',
+    flag: '--max-publish-rate <number>',
+    env: ['SSEHUB_MAX_PUBLISH_RATE'],
+    kind: 'integer',
+    group: 'Limits',
+    description:
+      'publishes a second per publisher (token iss+sub, else client address); past it 429 (0 = off)',
+    defaultText: String(HUB_DEFAULTS.maxPublishRate),
+  },
+  {
+    key: 'publishBurst',
+    hub: 'publishBurst',
+    flag: '--publish-burst <number>',
+    env: ['SSEHUB_PUBLISH_BURST'],
+    kind: 'integer',
+    positive: true,
+    group: 'Limits',
+    description: 'publishes one publisher may make at once, above --max-publish-rate',
+    defaultText: String(HUB_DEFAULTS.publishBurst),
   },
   {
     key: 'historyCache',

@@ -4,6 +4,7 @@ import { type Command, Option } from 'commander';
 import { SseHubError } from '../errors.js';
 import { startServer } from '../server/create-server.js';
 import { BoundedLogStream, createLogger } from '../server/logging.js';
+import { lineFormatter } from '../server/pretty-log.js';
 import {
   DEFAULT_DRAIN_DELAY_MS,
   DEFAULT_SHUTDOWN_GRACE_MS,
@@ -73,7 +74,11 @@ export async function serve(flags: ServeFlags, io: CliIo): Promise<void> {
       ? resolveServeConfig(flags, io.env)
       : resolveServeConfig(flags, io.env, () => inherited);
   // Never blocks, never buffers without bound, survives EPIPE: see BoundedLogStream.
-  const logStream = new BoundedLogStream(process.stdout, config.server.maxLogBufferBytes);
+  const logStream = new BoundedLogStream(
+    process.stdout,
+    config.server.maxLogBufferBytes,
+    lineFormatter(config.server.logFormat ?? 'auto', process.stdout),
+  );
   selfHandledStreams.add(process.stdout);
   const logger = createLogger(config.server.logLevel, logStream);
   const tls = config.tlsFiles

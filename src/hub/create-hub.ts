@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { isSseHubError, SseHubError } from '../errors.js';
 import { hasPresence } from '../transport/capabilities.js';
 import type { FeedGap, Update } from '../transport/types.js';
@@ -14,8 +15,8 @@ import {
   validatePublish,
 } from './core/index.js';
 import type { HubContext, PublishVia } from './http/index.js';
-import { asAuthError, ClientStreams, createRequestHandler } from './http/index.js';
-import { type HubOptions, resolveHubOptions } from './options.js';
+import { asAuthError, ClientLimits, clientAddress, createRequestHandler } from './http/index.js';
+import { type HubOptions, parseTrustedProxies, resolveHubOptions } from './options.js';
 import { MatcherCache } from './selectors/index.js';
 import type { Hub, PublishInput, TokenCheck } from './types.js';
 
@@ -89,6 +90,11 @@ export function createHub(options: HubOptions = {}): Hub {
       )
     : undefined;
 
+  const limits = new ClientLimits(opts, logger);
+  const proxies = parseTrustedProxies(opts.trustedProxies);
+  const trusted = 'list' in proxies && opts.trustedProxies.length > 0 ? proxies.list : undefined;
+  const addressOf = (req: IncomingMessage): string => clientAddress(req, trusted);
+
   const ctx: HubContext = {
     options: opts,
     core,
@@ -96,7 +102,8 @@ export function createHub(options: HubOptions = {}): Hub {
     matchers: new MatcherCache(opts.publicUrl, opts.maxSelectorCost),
     deadlines,
     tokens: new VerifiedTokenCache(opts.tokenCacheSize, opts.tokenCacheTtlMs),
-    clientStreams: new ClientStreams(opts.maxStreamsPerClient),
+    limits,
+    clientAddress: addressOf,
     registry,
     get accepting() {
       return accepting;
@@ -124,6 +131,7 @@ export function createHub(options: HubOptions = {}): Hub {
 
   return {
     handler,
+    clientAddress: addressOf,
     async publish(input: PublishInput): Promise<string> {
       if (!accepting) throw new SseHubError('SHUTTING_DOWN');
       return publish(validatePublish(input, opts), 'api');
@@ -141,6 +149,7 @@ export function createHub(options: HubOptions = {}): Hub {
         published,
         deliveries: core.deliveries,
         cutOffs: core.cutOffs,
+        rateLimited: limits.refused,
       };
     },
     async checkToken(token: string, role: TokenRole, topic?: string): Promise<TokenCheck> {

@@ -1,3 +1,4 @@
+import { BlockList, isIP } from 'node:net';
 import { type Logger, pino } from 'pino';
 import { SseHubError } from '../errors.js';
 import {
@@ -180,10 +181,33 @@ export interface HubOptions {
   /**
    * Most event streams one client may hold open at once; past it a subscribe is answered 429
    * TOO_MANY_STREAMS with `Retry-After`. A client is the token's `iss` + `sub` when the token has
-   * a `sub`, else the connection's remote address (behind a reverse proxy: the proxy's, see
-   * docs/hub.md). Counted per hub process. Default DEFAULT_MAX_STREAMS_PER_CLIENT; 0 = no limit.
+   * a `sub`, else the client's address (see `trustedProxies`). Counted per hub process. Default
+   * DEFAULT_MAX_STREAMS_PER_CLIENT; 0 = no limit.
    */
   maxStreamsPerClient?: number;
+  /**
+   * Subscribe attempts a second per client address, on average; up to `subscribeBurst` at once.
+   * Checked first, before the token is verified: past it 429 RATE_LIMITED with `Retry-After`.
+   * Counted per hub process. Defaults DEFAULT_MAX_SUBSCRIBE_RATE and DEFAULT_SUBSCRIBE_BURST;
+   * 0 = no limit.
+   */
+  maxSubscribeRate?: number;
+  subscribeBurst?: number;
+  /**
+   * Publishes a second per publisher (the token's `iss` + `sub` when it has a `sub`, else the
+   * client's address), on average; up to `publishBurst` at once. Checked once the token is
+   * verified, before the body is read: past it 429 RATE_LIMITED with `Retry-After`. `hub.publish()`
+   * is not limited. Defaults DEFAULT_MAX_PUBLISH_RATE and DEFAULT_PUBLISH_BURST; 0 = no limit.
+   */
+  maxPublishRate?: number;
+  publishBurst?: number;
+  /**
+   * Reverse proxies whose forwarding headers are believed: addresses or CIDRs (`10.0.0.0/8`,
+   * `::1`). When a request's peer is one of them, the client's address is the right-most
+   * `X-Forwarded-For` entry (else `Forwarded: for=`) that is not itself a trusted proxy; the
+   * per-client limits and the logs use it. Default none: forwarding headers are ignored.
+   */
+  trustedProxies?: string[];
   /** `retry:` sent to new subscribers, in ms (0 = do not send). */
   retryMs?: number;
   /** Verified tokens whose claims are kept, so a reused token is not verified again. Default 1000. */
@@ -203,8 +227,12 @@ type KeyOptions = 'jwt' | 'publisherJwt' | 'subscriberJwt' | 'jwtIssuers';
  * only the origin lists change type (frozen).
  */
 export type ResolvedHubOptions = Required<
-  Omit<HubOptions, KeyOptions | 'corsOrigins' | 'publishOrigins' | 'authorizationServers'>
+  Omit<
+    HubOptions,
+    KeyOptions | 'corsOrigins' | 'publishOrigins' | 'authorizationServers' | 'trustedProxies'
+  >
 > & {
+  trustedProxies: readonly string[];
   corsOrigins: readonly string[];
   publishOrigins: readonly string[];
   authorizationServers: readonly string[];
@@ -294,6 +322,27 @@ export const DEFAULT_MAX_DISPATCH_BACKLOG = 1000;
  * subscribers' dispatch work, instead of everything up to the connection limit.
  */
 export const DEFAULT_MAX_STREAMS_PER_CLIENT = 64;
+/**
+ * 20 subscribe attempts a second per address, 40 at once. One browser opens a handful of streams
+ * when a page loads (at most 6 HTTP/1.1 connections per origin, across tabs) and an EventSource
+ * reconnects about 3 s after a drop, so one user's normal peak is a few attempts in a few
+ * seconds: the burst lets the page load of several users behind one address (an office NAT) pass
+ * at once, and a reconnect storm after a restart or deploy spreads over 2 s. A client looping on
+ * reconnects (each may verify a token, compile selectors and replay history) is held to 20 a
+ * second.
+ */
+export const DEFAULT_MAX_SUBSCRIBE_RATE = 20;
+export const DEFAULT_SUBSCRIBE_BURST = 40;
+/**
+ * 1000 publishes a second per publisher, 2000 at once. An application's backend usually
+ * publishes for all of its users with one token, so this is a whole application's rate, and it is
+ * above what one node fans out to a large audience (about 20 ms an update to 10 000 subscribers):
+ * a legitimate publisher meets `maxDispatchBacklog` first. What it stops is one publisher (a
+ * runaway loop, a leaked token) taking every other publisher's share; the burst absorbs a batch
+ * job's two seconds of backlog.
+ */
+export const DEFAULT_MAX_PUBLISH_RATE = 1000;
+export const DEFAULT_PUBLISH_BURST = 2000;
 
 /**
  * 1000 tokens: publishers reuse one token for many publishes, so a small cache removes almost all
@@ -344,6 +393,11 @@ export const HUB_DEFAULTS: Readonly<Omit<ResolvedHubOptions, DerivedDefault>> = 
   loopSliceMs: DEFAULT_LOOP_SLICE_MS,
   maxDispatchBacklog: DEFAULT_MAX_DISPATCH_BACKLOG,
   maxStreamsPerClient: DEFAULT_MAX_STREAMS_PER_CLIENT,
+  maxSubscribeRate: DEFAULT_MAX_SUBSCRIBE_RATE,
+  subscribeBurst: DEFAULT_SUBSCRIBE_BURST,
+  maxPublishRate: DEFAULT_MAX_PUBLISH_RATE,
+  publishBurst: DEFAULT_PUBLISH_BURST,
+  trustedProxies: Object.freeze([]),
   retryMs: 0,
   tokenCacheSize: DEFAULT_TOKEN_CACHE_SIZE,
   tokenCacheTtlMs: DEFAULT_TOKEN_CACHE_TTL_MS,
@@ -397,6 +451,45 @@ function publishOrigins(value: unknown, corsOrigins: readonly string[]): readonl
     throw invalid('publishOrigins must list origins by name; * would disable the CSRF guard');
   }
   return list;
+}
+
+/**
+ * Parses `trustedProxies` entries (addresses or CIDRs such as `10.0.0.0/8`, `::1`,
+ * `fd00::/8`) into a BlockList; returns the entry that is neither, or the list.
+ */
+export function parseTrustedProxies(
+  entries: readonly string[],
+): { list: BlockList } | { invalid: string } {
+  const list = new BlockList();
+  for (const entry of entries) {
+    const slash = entry.indexOf('/');
+    const address = slash === -1 ? entry : entry.slice(0, slash);
+    const family = isIP(address);
+    if (family === 0) return { invalid: entry };
+    const type = family === 4 ? 'ipv4' : 'ipv6';
+    if (slash === -1) {
+      list.addAddress(address, type);
+      continue;
+    }
+    const bits = entry.slice(slash + 1);
+    const prefix = /^\d{1,3}$/.test(bits) ? Number(bits) : Number.NaN;
+    if (!(prefix >= 0 && prefix <= (family === 4 ? 32 : 128))) return { invalid: entry };
+    list.addSubnet(address, prefix, type);
+  }
+  return { list };
+}
+
+/** `trustedProxies`: addresses or CIDRs, each checked here so a typo fails at start. */
+function trustedProxies(value: unknown): readonly string[] {
+  if (value === undefined) return HUB_DEFAULTS.trustedProxies;
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) {
+    throw invalid('trustedProxies must be an array of strings');
+  }
+  const parsed = parseTrustedProxies(value as string[]);
+  if ('invalid' in parsed) {
+    throw invalid(`trustedProxies: ${parsed.invalid} is not an IP address or CIDR`);
+  }
+  return Object.freeze([...(value as string[])]);
 }
 
 function publicUrl(value: unknown, path: string): string {
@@ -636,6 +729,26 @@ export function resolveHubOptions(options: HubOptions = {}): ResolvedHubOptions 
       HUB_DEFAULTS.maxStreamsPerClient,
       0,
     ),
+    maxSubscribeRate: integer(
+      'maxSubscribeRate',
+      options.maxSubscribeRate,
+      HUB_DEFAULTS.maxSubscribeRate,
+      0,
+    ),
+    subscribeBurst: integer(
+      'subscribeBurst',
+      options.subscribeBurst,
+      HUB_DEFAULTS.subscribeBurst,
+      1,
+    ),
+    maxPublishRate: integer(
+      'maxPublishRate',
+      options.maxPublishRate,
+      HUB_DEFAULTS.maxPublishRate,
+      0,
+    ),
+    publishBurst: integer('publishBurst', options.publishBurst, HUB_DEFAULTS.publishBurst, 1),
+    trustedProxies: trustedProxies(options.trustedProxies),
     retryMs: integer('retryMs', options.retryMs, HUB_DEFAULTS.retryMs, 0),
     tokenCacheSize: integer(
       'tokenCacheSize',

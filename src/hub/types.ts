@@ -25,6 +25,15 @@ export interface HubStats {
   readonly deliveries: number;
   /** Subscribers cut off since start because their queue overflowed (`maxQueueBytes`). */
   readonly cutOffs: number;
+  /**
+   * Requests refused by a per-client limit since start: `streams` (maxStreamsPerClient),
+   * `subscribe` (maxSubscribeRate), `publish` (maxPublishRate).
+   */
+  readonly rateLimited: {
+    readonly streams: number;
+    readonly subscribe: number;
+    readonly publish: number;
+  };
 }
 
 /** What {@link Hub.checkToken} found: the claims of a token that verified, and its grants. */
@@ -46,6 +55,11 @@ export interface Hub {
     res: import('node:http').ServerResponse,
     next?: (err?: unknown) => void,
   ): void;
+  /**
+   * The client's address as the hub sees it: the connection's peer, or, when the peer is one of
+   * `trustedProxies`, the address the proxies forwarded. For an application's own logs and limits.
+   */
+  clientAddress(req: import('node:http').IncomingMessage): string;
   /** Publishes without HTTP or authorization (trusted server code). Resolves with the id. */
   publish(input: PublishInput): Promise<string>;
   /** Number of open subscriber streams on this node. */

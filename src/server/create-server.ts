@@ -10,12 +10,16 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { errorTable, SseHubError } from '../errors.js';
 import { createHub } from '../hub/create-hub.js';
-import { RESOURCE_METADATA_SEGMENT, resourceMetadataPaths } from '../hub/index.js';
+import {
+  RateLimitedWarning,
+  RESOURCE_METADATA_SEGMENT,
+  resourceMetadataPaths,
+} from '../hub/index.js';
 import { DEFAULT_HUB_PATH } from '../hub/options.js';
 import type { Hub } from '../hub/types.js';
 import type { Transport } from '../transport/types.js';
 import { createTransport } from '../transport/url.js';
-import { createRefuser, RateLimitedWarning } from './connection-limit.js';
+import { createRefuser } from './connection-limit.js';
 import { type ConsoleRoutes, createConsoleRoutes } from './console/index.js';
 import { createDemoRoutes, type DemoRoutes } from './demo-routes.js';
 import { createHealth } from './health.js';
@@ -30,6 +34,7 @@ import {
   serverOpenApiDocument,
 } from './openapi.js';
 import type { RunningServer, ServerOptions } from './options.js';
+import { lineFormatter } from './pretty-log.js';
 import {
   ConnectionTracker,
   DEFAULT_DRAIN_DELAY_MS,
@@ -155,7 +160,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   let logStream = options.logStream;
   let logger = options.logger;
   if (!logger) {
-    logStream = new BoundedLogStream(process.stdout, options.maxLogBufferBytes);
+    logStream = new BoundedLogStream(
+      process.stdout,
+      options.maxLogBufferBytes,
+      lineFormatter(options.logFormat ?? 'auto', process.stdout),
+    );
     logger = createLogger(options.logLevel ?? 'info', logStream);
   }
   const log: Logger = logger;
@@ -327,7 +336,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     tracker.track(req, res);
     // Which worker answered: for operators and tests of `--workers`, never a pid.
     if (workerHeader !== undefined) res.setHeader('ssehub-worker', workerHeader);
-    logRequest(log, req, res, name, metrics?.observe);
+    logRequest(log, req, res, name, metrics?.observe, hub.clientAddress(req));
     try {
       if (isHub) {
         // A path below `/` that the hub does not serve comes back here.

@@ -2,8 +2,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { type Logger, pino } from 'pino';
 import { SseHubError } from '../errors.js';
+import { isLoggedByHub } from '../hub/index.js';
 import { DETACH_EVENT } from '../stream/adapters/detach.js';
 import type { LogLevel } from './options.js';
+import type { LineFormatter } from './pretty-log.js';
 
 /**
  * Query parameters never written to a log: the hub accepts a token in `?authorization=` when
@@ -48,8 +50,8 @@ const INFO = 30;
  * Log bytes held in memory while stdout does not take them (a stalled log collector, a full
  * pipe); past it lines are dropped and counted. It must hold a burst written in one event-loop
  * turn, which no reader can drain however prompt: a shutdown ends every stream at once and logs
- * two lines per stream (`stream closed`, `request`, about 430 bytes together), so 10 000 streams
- * (the default maxConnections) make about 4.3 MB. 8 MiB holds that with room for long topics, and
+ * up to two lines per stream (`stream closed`, and at `debug` its `request`: about 430 bytes
+ * together), so 10 000 streams (the default maxConnections) make about 4.3 MB. 8 MiB holds that with room for long topics, and
  * is small next to what 10 000 open streams cost anyway (socket buffers, up to 256 KiB of queue
  * each): the memory of a hub serving streams still comes before its logs.
  */
@@ -83,16 +85,23 @@ const watchedTargets = new WeakSet<LogTarget>();
 export class BoundedLogStream {
   readonly #target: LogTarget;
   readonly #maxBufferBytes: number;
+  readonly #format: LineFormatter | undefined;
   #dropped = 0;
   #unreported = 0;
   /** A report of the drops waits for the target to take what was buffered before them. */
   #reportScheduled = false;
 
-  constructor(target: LogTarget, maxBufferBytes = DEFAULT_MAX_LOG_BUFFER_BYTES) {
+  /** `format` rewrites each line before it is written (`--log-format pretty`); default none. */
+  constructor(
+    target: LogTarget,
+    maxBufferBytes = DEFAULT_MAX_LOG_BUFFER_BYTES,
+    format?: LineFormatter,
+  ) {
     if (!(Number.isSafeInteger(maxBufferBytes) && maxBufferBytes > 0)) {
       throw new SseHubError('INVALID_OPTION', 'maxLogBufferBytes must be a positive integer');
     }
     this.#target = target;
+    this.#format = format;
     this.#maxBufferBytes = maxBufferBytes;
     if (!watchedTargets.has(target)) {
       watchedTargets.add(target);
@@ -111,7 +120,8 @@ export class BoundedLogStream {
   }
 
   /** pino calls this with one serialized line (newline included). */
-  write(line: string): boolean {
+  write(json: string): boolean {
+    const line = this.#format === undefined ? json : this.#format(json);
     // `writableLength` counts string length for sockets (they do not decode strings), so
     // compare like with like; for UTF-8 bytes this errs by a constant factor at most.
     if (this.broken || this.#target.writableLength + line.length > this.#maxBufferBytes) {
@@ -132,7 +142,8 @@ export class BoundedLogStream {
    */
   #report(): boolean {
     if (this.#unreported === 0 || this.broken) return true;
-    const warning = `${JSON.stringify({ level: 40, time: Date.now(), name: 'ssehub', dropped: this.#unreported, msg: 'log output was blocked: lines dropped' })}\n`;
+    const record = `${JSON.stringify({ level: 40, time: Date.now(), name: 'ssehub', dropped: this.#unreported, msg: 'log output was blocked: lines dropped' })}\n`;
+    const warning = this.#format === undefined ? record : this.#format(record);
     const buffered = this.#target.writableLength;
     if (buffered > 0 && buffered + warning.length > this.#maxBufferBytes) return false;
     this.#unreported = 0;
@@ -237,6 +248,7 @@ export function logRequest(
   res: ServerResponse,
   route: string,
   onDone?: (route: string, status: number, durationMs: number) => void,
+  address?: string,
 ): void {
   const start = process.hrtime.bigint();
   // Only what the line needs, and no closure over `req` or `res`: a detached stream's request
@@ -246,7 +258,7 @@ export function logRequest(
   // stream would keep for its whole life.
   const url = req.url;
   const httpVersion = req.httpVersion;
-  const done = (status: number, completed: boolean): void => {
+  const done = (status: number, completed: boolean, hubLogged: boolean): void => {
     const durationMs = Number(process.hrtime.bigint() - start) / 1e6;
     onDone?.(route, status, durationMs);
     const line = {
@@ -257,13 +269,16 @@ export function logRequest(
       route,
       httpVersion,
       completed,
+      ...(address === undefined ? {} : { address }),
     };
     if (status >= 500) logger.warn(line, 'request');
+    // The hub logged this one itself (a stream, a publish, a rate-limit refusal): one line at info.
+    else if (hubLogged) logger.debug(line, 'request');
     else logger.info(line, 'request');
   };
   function onClose(this: ServerResponse): void {
     // A response that closed before it finished was cut short (client gone or shutdown).
-    done(this.statusCode, this.writableFinished);
+    done(this.statusCode, this.writableFinished, isLoggedByHub(this));
   }
   res.once('close', onClose);
   // An event stream that took its connection over: the response says nothing more, the socket
@@ -272,6 +287,9 @@ export function logRequest(
   res.once(DETACH_EVENT, function (this: ServerResponse, socket: Socket) {
     this.off('close', onClose);
     const status = this.statusCode;
-    socket.on('close', (hadError: boolean) => done(status, socket.writableEnded && !hadError));
+    const hubLogged = isLoggedByHub(this);
+    socket.on('close', (hadError: boolean) =>
+      done(status, socket.writableEnded && !hadError, hubLogged),
+    );
   });
 }

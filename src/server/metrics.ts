@@ -77,6 +77,14 @@ export function createMetrics(
     'reason',
   );
 
+  followTotals(
+    registry,
+    'ssehub_rate_limited_total',
+    'Requests refused by a per-client limit (streams: maxStreamsPerClient; subscribe: maxSubscribeRate; publish: maxPublishRate)',
+    () => hub.stats.rateLimited,
+    'limit',
+  );
+
   const { connections, droppedLogLines } = sources;
   if (connections) {
     new Gauge({

@@ -7,6 +7,9 @@ import type { BoundedLogStream } from './logging.js';
 /** Log levels the standalone server accepts. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+/** How the default logger writes: `auto` is `pretty` on a terminal, `json` otherwise. */
+export const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 /** Options of the standalone server (`startServer`, `ssehub serve`). */
 export interface ServerOptions {
@@ -43,6 +46,12 @@ export interface ServerOptions {
   durability?: 'process' | 'power';
   /** Level of the default logger. Default `info`. */
   logLevel?: LogLevel;
+  /**
+   * Format of the default logger: `json` (one JSON object a line), `pretty` (human-readable
+   * lines, coloured on a terminal unless `NO_COLOR` is set) or `auto` (pretty when stdout is a
+   * terminal, JSON otherwise). Default `auto`.
+   */
+  logFormat?: LogFormat;
   /** Use this logger instead of creating one. */
   logger?: Logger;
   /**

@@ -125,6 +125,32 @@ describe('resolveServeConfig', () => {
     assert.equal(config.devSecret, undefined);
   });
 
+  it('maps the per-client limits, trusted proxies and the log format; auto by default', () => {
+    const config = resolveServeConfig(
+      {
+        maxSubscribeRate: '5',
+        subscribeBurst: '10',
+        maxPublishRate: '0',
+        trustedProxy: '10.0.0.0/8, ::1',
+        logFormat: 'PRETTY',
+      },
+      { SSEHUB_PUBLISH_BURST: '50' },
+      secret,
+    );
+    assert.equal(config.server.logFormat, 'pretty');
+    assert.equal(config.server.hub.maxSubscribeRate, 5);
+    assert.equal(config.server.hub.subscribeBurst, 10);
+    assert.equal(config.server.hub.maxPublishRate, 0);
+    assert.equal(config.server.hub.publishBurst, 50);
+    assert.deepEqual(config.server.hub.trustedProxies, ['10.0.0.0/8', '::1']);
+    assert.equal(resolveServeConfig({}, {}, secret).server.logFormat, 'auto');
+    assert.throws(() => resolveServeConfig({ logFormat: 'xml' }, {}, secret), /--log-format/);
+    assert.throws(
+      () => resolveServeConfig({ subscribeBurst: '0' }, {}, secret),
+      /--subscribe-burst must be greater than 0/,
+    );
+  });
+
   it('a flag wins over its environment variable; SSEHUB_PORT wins over PORT', () => {
     assert.equal(resolveServeConfig({ port: '4000' }, { SSEHUB_PORT: '5000' }).server.port, 4000);
     assert.equal(resolveServeConfig({}, { SSEHUB_PORT: '5000', PORT: '6000' }).server.port, 5000);

@@ -119,7 +119,7 @@ describe('per-client stream limit (maxStreamsPerClient)', () => {
 describe('per-client stream limit off (maxStreamsPerClient: 0)', () => {
   let h: RunningHub;
   before(async () => {
-    h = await startHub({ anonymous: true, maxStreamsPerClient: 0 });
+    h = await startHub({ anonymous: true, maxStreamsPerClient: 0, maxSubscribeRate: 0 });
   });
   after(() => h.close());
 

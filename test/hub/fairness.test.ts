@@ -25,8 +25,11 @@ async function startWithHealth(options: HubOptions) {
     logger: silentLogger(),
     anonymous: true,
     jwt: { key: TEST_SECRET },
-    // Hundreds of subscribers, all from 127.0.0.1: one client for the per-client limit.
+    // Hundreds of subscribers and a fast publisher, all from 127.0.0.1: one client for the
+    // per-client limits.
     maxStreamsPerClient: 0,
+    maxSubscribeRate: 0,
+    maxPublishRate: 0,
     ...options,
   });
   const server = createServer((req, res) => {

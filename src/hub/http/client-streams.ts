@@ -1,5 +1,3 @@
-import type { IncomingMessage } from 'node:http';
-
 /**
  * How long a client refused for holding too many streams is told to wait (`Retry-After`, s): its
  * other streams end when their tabs close or their lifetime runs out, which is not instant, and
@@ -8,24 +6,7 @@ import type { IncomingMessage } from 'node:http';
 export const TOO_MANY_STREAMS_RETRY_AFTER_S = 5;
 
 /**
- * Who a subscriber is, for per-client limits: the token's issuer and subject when the token names
- * a subject (one user, whatever address it connects from), else the connection's remote address
- * (anonymous subscribers, tokens without `sub`). Forwarded headers are not trusted: behind a
- * reverse proxy every address-keyed client is the proxy (see docs/hub.md).
- */
-export function clientKey(
-  req: IncomingMessage,
-  token: { iss?: string | undefined; sub?: string | undefined } | undefined,
-): string {
-  if (typeof token?.sub === 'string' && token.sub !== '') {
-    return `sub\0${token.iss ?? ''}\0${token.sub}`;
-  }
-  return `addr\0${req.socket.remoteAddress ?? ''}`;
-}
-
-/**
- * Open event streams per client, within this hub process. A later limit per client (subscribe
- * attempts per second, issue #11) can key on the same `clientKey`.
+ * Open event streams per client (`clientKey`), within this hub process.
  */
 export class ClientStreams {
   readonly #open = new Map<string, number>();

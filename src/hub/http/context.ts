@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { VerifiedTokenCache } from '../auth/index.js';
 import type {
   DeadlineTimer,
@@ -8,7 +9,7 @@ import type {
 } from '../core/index.js';
 import type { ResolvedHubOptions } from '../options.js';
 import type { MatcherCache } from '../selectors/index.js';
-import type { ClientStreams } from './client-streams.js';
+import type { ClientLimits } from './client-limits.js';
 
 /** How an update reached the hub, for the publish log line. */
 export type PublishVia = 'http' | 'api';
@@ -24,8 +25,10 @@ export interface HubContext {
   readonly deadlines: DeadlineTimer;
   /** Claims of recently verified tokens. */
   readonly tokens: VerifiedTokenCache;
-  /** Open streams per client (`maxStreamsPerClient`). */
-  readonly clientStreams: ClientStreams;
+  /** Open streams per client, subscribe and publish rates (`maxStreamsPerClient`…). */
+  readonly limits: ClientLimits;
+  /** The client's address: the peer's, or the one a trusted proxy forwarded (`trustedProxies`). */
+  clientAddress(req: IncomingMessage): string;
   /** Present when the `subscriptions` option is on. */
   readonly registry: SubscriptionRegistry | undefined;
   /** False once shutdown began. */

@@ -1,9 +1,15 @@
 import type { ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { errorTable, isSseHubError, SseHubError } from '../../errors.js';
+import { type ErrorCode, errorTable, isSseHubError, SseHubError } from '../../errors.js';
 import { TOO_MANY_STREAMS_RETRY_AFTER_S } from './client-streams.js';
 
 const CHALLENGE = 'Bearer realm="mercure"';
+
+/** `Retry-After` of the refusals that pass, when the error does not carry its own. */
+const RETRY_AFTER_S: Partial<Record<ErrorCode, number>> = {
+  HUB_OVERLOADED: 1,
+  TOO_MANY_STREAMS: TOO_MANY_STREAMS_RETRY_AFTER_S,
+};
 
 /**
  * The `WWW-Authenticate` challenge for an auth error (RFC 6750 section 3), if any, with the
@@ -77,12 +83,11 @@ export function sendError(
     'Cache-Control': 'no-store',
     ...extraHeaders,
   };
-  // Overload passes quickly (the backlog drains in seconds); tell clients when to come back.
-  if (err?.code === 'HUB_OVERLOADED' && headers['Retry-After'] === undefined) {
-    headers['Retry-After'] = '1';
-  }
-  if (err?.code === 'TOO_MANY_STREAMS' && headers['Retry-After'] === undefined) {
-    headers['Retry-After'] = String(TOO_MANY_STREAMS_RETRY_AFTER_S);
+  // Refusals that pass say when to come back: the error's own figure (a rate limit's bucket),
+  // else the code's. Overload passes quickly (the backlog drains in seconds).
+  if (err !== undefined && headers['Retry-After'] === undefined) {
+    const retryAfterS = err.retryAfterS ?? RETRY_AFTER_S[err.code];
+    if (retryAfterS !== undefined) headers['Retry-After'] = String(retryAfterS);
   }
   const challenge = err === undefined ? undefined : challengeFor(err, resourceMetadata);
   if (challenge !== undefined) headers['WWW-Authenticate'] = challenge;

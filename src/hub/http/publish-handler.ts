@@ -4,8 +4,10 @@ import type { Claims } from '../auth/index.js';
 import { publishInputFromForm, validatePublish } from '../core/index.js';
 import { authenticate } from './authenticate.js';
 import { readFormBody } from './body.js';
+import { clientKey, tokenSubject } from './client-identity.js';
 import type { HubContext } from './context.js';
 import { isPublishOriginAllowed, requestOrigin } from './cors.js';
+import { markLoggedByHub } from './logged-by-hub.js';
 
 /** Throws FORBIDDEN unless every topic matches one of the token's publish selectors. */
 export function authorizePublish(ctx: HubContext, claims: Claims, topics: readonly string[]): void {
@@ -39,10 +41,14 @@ export async function handlePublish(
     // A browser sends cookies along with cross-site form posts; only listed origins may publish.
     throw new SseHubError('ORIGIN_NOT_ALLOWED');
   }
+  // Once the publisher is known (its token verified), before its body is read.
+  const address = ctx.clientAddress(req);
+  ctx.limits.publishAttempt(clientKey(address, tokenSubject(auth.token)), address);
   const form = await readFormBody(req, options.maxBodyBytes);
   const update = validatePublish(publishInputFromForm(form), options);
   authorizePublish(ctx, auth.claims, update.topics);
   const id = await ctx.publish(update, 'http');
+  markLoggedByHub(res);
   res.writeHead(200, {
     'Content-Type': 'text/plain; charset=utf-8',
     'Content-Length': Buffer.byteLength(id),

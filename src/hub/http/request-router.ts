@@ -1,9 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { SseHubError } from '../../errors.js';
+import { isSseHubError, SseHubError } from '../../errors.js';
 import type { HubContext } from './context.js';
 import { applyCors, setPreflightHeaders } from './cors.js';
 import { sendError } from './error-response.js';
 import { parseQuery } from './form-decoding.js';
+import { markLoggedByHub } from './logged-by-hub.js';
 import { handlePublish } from './publish-handler.js';
 import {
   resourceMetadata,
@@ -171,8 +172,11 @@ export function createRequestHandler(ctx: HubContext): HubRequestHandler {
     }
 
     const logger = ctx.options.logger;
-    const fail = (err: unknown, headers?: Record<string, string>) =>
+    const fail = (err: unknown, headers?: Record<string, string>) => {
+      // A per-client limit logged its refusal (one warning a second, with the count).
+      if (isSseHubError(err) && err.status === 429) markLoggedByHub(res);
       sendError(res, err, logger, headers, metadataUrl);
+    };
     const corsAllowed = applyCors(req, res, ctx.options.corsOrigins);
     const method = req.method ?? 'GET';
     if (method === 'OPTIONS') {

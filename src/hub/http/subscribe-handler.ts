@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { decodeJwt } from 'jose';
 import { SseHubError } from '../../errors.js';
 import { createEventStream } from '../../stream/adapters/node.js';
 import type { EventStream } from '../../stream/event-stream.js';
@@ -14,8 +13,9 @@ import {
   type SubscriberEndReason,
 } from '../core/index.js';
 import { type Authentication, authenticate } from './authenticate.js';
-import { clientKey } from './client-streams.js';
+import { clientKey, tokenSubject } from './client-identity.js';
 import type { HubContext } from './context.js';
+import { markLoggedByHub, unmarkLoggedByHub } from './logged-by-hub.js';
 import { readSubscribeBody, unionOfParams } from './subscribe-body.js';
 import { type ParsedSubscribeParams, parseSubscribeParams } from './subscribe-params.js';
 
@@ -29,17 +29,6 @@ function deadlineOf(ctx: HubContext, claims: Claims | undefined): number {
     deadline = Math.min(deadline, Date.now() + lifetime);
   }
   return deadline;
-}
-
-/** `iss` and `sub` of the (verified) token, which the claims do not carry. */
-function tokenSubject(auth: Authentication): { iss?: string; sub?: string } | undefined {
-  if (auth.token === undefined) return undefined;
-  try {
-    const { iss, sub } = decodeJwt(auth.token);
-    return { ...(iss === undefined ? {} : { iss }), ...(sub === undefined ? {} : { sub }) };
-  } catch {
-    return undefined; // verified, so it decodes; a token it cannot read counts by address
-  }
 }
 
 /**
@@ -87,6 +76,12 @@ export async function handleSubscribe(
 ): Promise<void> {
   const { options, core } = ctx;
   const logger = options.logger;
+  const address = ctx.clientAddress(req);
+  // First: a client looping on reconnects must not get to verify tokens or replay history.
+  ctx.limits.subscribeAttempt(address);
+  // Only cheap checks (names, count, lengths) before the token is verified (and, for QUERY,
+  // before its body is read): compiling selectors costs CPU a request without a valid token
+  // must not be able to spend.
   const { parsed, auth } = await readRequest(ctx, req, query, withBody);
   const params = parsed.compile();
   if (!ctx.accepting) throw new SseHubError('SHUTTING_DOWN');
@@ -95,13 +90,7 @@ export async function handleSubscribe(
   const releaseSlot =
     options.maxStreamsPerClient === 0
       ? () => {}
-      : ctx.clientStreams.acquire(clientKey(req, tokenSubject(auth)));
-  if (releaseSlot === undefined) {
-    throw new SseHubError(
-      'TOO_MANY_STREAMS',
-      `at most ${options.maxStreamsPerClient} per client (maxStreamsPerClient)`,
-    );
-  }
+      : ctx.limits.acquireStream(clientKey(address, tokenSubject(auth.token)), address);
 
   const subscriber = new Subscriber({
     id: generateUpdateId(),
@@ -181,6 +170,8 @@ export async function handleSubscribe(
     headers['cache-control'] = 'private, no-cache, no-transform';
   }
   let stream: EventStream;
+  // Before the head goes out: a detached stream's request log reads the mark then.
+  markLoggedByHub(res);
   try {
     stream = createEventStream(req, res, {
       heartbeatMs: options.heartbeatMs,
@@ -191,6 +182,7 @@ export async function handleSubscribe(
     });
   } catch (err) {
     // Registered but never opened: unregister it, or it would stay in the core for good.
+    unmarkLoggedByHub(res);
     subscriber.close('error');
     throw err;
   }
@@ -201,6 +193,7 @@ export async function handleSubscribe(
       subscriber: subscriber.id,
       selectors: subscriber.selectors.length,
       authenticated: auth.claims !== undefined,
+      address,
       ...(params.lastEventId !== undefined
         ? { lastEventId: params.lastEventId, replayFrom: history?.plan.lastEventId }
         : {}),
