@@ -3,6 +3,7 @@
 // without sleeping: every arriving chunk re-checks the pending waits.
 import http, { type IncomingHttpHeaders } from 'node:http';
 import http2 from 'node:http2';
+import https from 'node:https';
 import { EventStreamParser } from '../../src/protocol/parser.js';
 import type { ParsedEvent } from '../../src/protocol/types.js';
 import { DEFAULT_WAIT_MS, Waiters } from './waiters.js';
@@ -85,6 +86,8 @@ export class SseConnection {
 export interface OpenOptions {
   headers?: Record<string, string>;
   timeoutMs?: number;
+  /** Over TLS (an https: URL): the certificate(s) to trust, for a test's self-signed one. */
+  ca?: string | Buffer;
 }
 
 function sentLastEventId(options: OpenOptions): string | undefined {
@@ -94,13 +97,21 @@ function sentLastEventId(options: OpenOptions): string | undefined {
   return entry?.[1];
 }
 
-/** Opens an event stream over HTTP/1.1 and resolves once the response headers arrived. */
+/**
+ * Opens an event stream over HTTP/1.1 (over TLS for an https: URL) and resolves once the response
+ * headers arrived.
+ */
 export function openSse(url: string, options: OpenOptions = {}): Promise<SseConnection> {
   const conn = new SseConnection(sentLastEventId(options));
+  const get = url.startsWith('https:') ? https.get : http.get;
   return new Promise((resolve, reject) => {
-    const req = http.get(
+    const req = get(
       url,
-      { headers: { accept: 'text/event-stream', ...options.headers }, agent: false },
+      {
+        headers: { accept: 'text/event-stream', ...options.headers },
+        agent: false,
+        ...(options.ca === undefined ? {} : { ca: options.ca }),
+      },
       (res) => {
         clearTimeout(timer);
         conn.status = res.statusCode ?? 0;
@@ -126,8 +137,8 @@ export function openSse(url: string, options: OpenOptions = {}): Promise<SseConn
 }
 
 /**
- * Opens an event stream over cleartext HTTP/2 (h2c) on a new session; closing the connection
- * closes the session too.
+ * Opens an event stream over HTTP/2 on a new session: cleartext (h2c) for an http: origin, TLS for
+ * an https: one; closing the connection closes the session too.
  */
 export function openSseH2(
   origin: string,
@@ -135,7 +146,7 @@ export function openSseH2(
   options: OpenOptions = {},
 ): Promise<SseConnection & { session: http2.ClientHttp2Session }> {
   const conn = new SseConnection(sentLastEventId(options));
-  const session = http2.connect(origin);
+  const session = http2.connect(origin, options.ca === undefined ? {} : { ca: options.ca });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       session.destroy();
