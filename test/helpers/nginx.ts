@@ -1,7 +1,8 @@
-// Starts Debian's nginx as a load balancer in front of hub nodes, with the proxy settings
-// docs/scaling.md recommends, in a temporary prefix of its own (no root paths, no daemon).
+// Starts Debian's nginx in a temporary prefix of its own (no root paths, no daemon): as a load
+// balancer in front of hub nodes, with the proxy settings docs/scaling.md recommends, or with any
+// configuration (test/deploy/nginx-proxy.test.ts runs deploy/nginx.conf).
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,9 +17,11 @@ export function nginxMissing(): string | undefined {
   return probe.error === undefined ? undefined : `no nginx at ${NGINX} (apt-get install nginx)`;
 }
 
-/** The server block of docs/scaling.md, for upstreams on 127.0.0.1. */
-export function nginxConfig(dir: string, port: number, upstreams: readonly number[]): string {
-  const servers = upstreams.map((p) => `    server 127.0.0.1:${p} max_fails=1 fail_timeout=5s;`);
+/**
+ * A whole nginx.conf in `dir` around `http`, the contents of the http {} context: no daemon, one
+ * worker, every path inside `dir`.
+ */
+export function nginxMainConfig(dir: string, http: string): string {
   return `daemon off;
 worker_processes 1;
 pid ${dir}/nginx.pid;
@@ -31,7 +34,17 @@ http {
   fastcgi_temp_path ${dir}/fastcgi;
   uwsgi_temp_path ${dir}/uwsgi;
   scgi_temp_path ${dir}/scgi;
-  upstream ssehub {
+${http}
+}
+`;
+}
+
+/** The server block of docs/scaling.md, for upstreams on 127.0.0.1. */
+export function nginxConfig(dir: string, port: number, upstreams: readonly number[]): string {
+  const servers = upstreams.map((p) => `    server 127.0.0.1:${p} max_fails=1 fail_timeout=5s;`);
+  return nginxMainConfig(
+    dir,
+    `  upstream ssehub {
 ${servers.join('\n')}
   }
   server {
@@ -48,22 +61,33 @@ ${servers.join('\n')}
       proxy_next_upstream error timeout;
       add_header X-Upstream $upstream_addr always;
     }
-  }
-}
-`;
+  }`,
+  );
 }
 
 export interface RunningNginx {
   port: number;
+  /** What nginx logged so far (its error log, warnings and up). */
+  errorLog(): string;
   stop(): Promise<void>;
 }
 
 /** Starts nginx on a free port in front of `upstreams`; resolves once it accepts connections. */
-export async function startNginx(upstreams: readonly number[]): Promise<RunningNginx> {
+export function startNginx(upstreams: readonly number[]): Promise<RunningNginx> {
+  return startNginxWith((dir, port) => nginxConfig(dir, port, upstreams));
+}
+
+/**
+ * Starts nginx with the nginx.conf `config(dir, port)` returns, for a free `port` it must listen
+ * on (127.0.0.1) and its own temporary `dir`; resolves once it accepts connections.
+ */
+export async function startNginxWith(
+  config: (dir: string, port: number) => string,
+): Promise<RunningNginx> {
   const dir = mkdtempSync(join(tmpdir(), 'ssehub-nginx-'));
   const port = await freePort();
   const conf = join(dir, 'nginx.conf');
-  writeFileSync(conf, nginxConfig(dir, port, upstreams));
+  writeFileSync(conf, config(dir, port));
   const child: ChildProcess = spawn(NGINX, ['-p', dir, '-c', conf, '-e', 'stderr'], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -72,9 +96,26 @@ export async function startNginx(upstreams: readonly number[]): Promise<RunningN
     stderr += chunk.toString();
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await waitForListening(port, exited, () => stderr);
+  const errorLog = () => {
+    let log = stderr;
+    try {
+      log += readFileSync(join(dir, 'error.log'), 'utf8');
+    } catch {
+      // nothing logged yet
+    }
+    return log;
+  };
+  try {
+    await waitForListening(port, exited, errorLog);
+  } catch (err) {
+    child.kill('SIGKILL');
+    await exited;
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   return {
     port,
+    errorLog,
     async stop() {
       child.kill('SIGTERM');
       await exited;

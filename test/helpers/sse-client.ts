@@ -3,6 +3,7 @@
 // without sleeping: every arriving chunk re-checks the pending waits.
 import http, { type IncomingHttpHeaders } from 'node:http';
 import http2 from 'node:http2';
+import https from 'node:https';
 import { EventStreamParser } from '../../src/protocol/parser.js';
 import type { ParsedEvent } from '../../src/protocol/types.js';
 import { DEFAULT_WAIT_MS, Waiters } from './waiters.js';
@@ -88,6 +89,8 @@ export interface OpenOptions {
   /** HTTP/1.1 only: the method (default GET) and a request body (e.g. a QUERY subscribe). */
   method?: string;
   body?: string | Buffer;
+  /** Over TLS (an https: URL): the certificate(s) to trust, for a test's self-signed one. */
+  ca?: string | Buffer;
 }
 
 function sentLastEventId(options: OpenOptions): string | undefined {
@@ -97,16 +100,21 @@ function sentLastEventId(options: OpenOptions): string | undefined {
   return entry?.[1];
 }
 
-/** Opens an event stream over HTTP/1.1 and resolves once the response headers arrived. */
+/**
+ * Opens an event stream over HTTP/1.1 (over TLS for an https: URL) and resolves once the response
+ * headers arrived.
+ */
 export function openSse(url: string, options: OpenOptions = {}): Promise<SseConnection> {
   const conn = new SseConnection(sentLastEventId(options));
+  const request = url.startsWith('https:') ? https.request : http.request;
   return new Promise((resolve, reject) => {
-    const req = http.request(
+    const req = request(
       url,
       {
         method: options.method ?? 'GET',
         headers: { accept: 'text/event-stream', ...options.headers },
         agent: false,
+        ...(options.ca === undefined ? {} : { ca: options.ca }),
       },
       (res) => {
         clearTimeout(timer);
@@ -134,8 +142,8 @@ export function openSse(url: string, options: OpenOptions = {}): Promise<SseConn
 }
 
 /**
- * Opens an event stream over cleartext HTTP/2 (h2c) on a new session; closing the connection
- * closes the session too.
+ * Opens an event stream over HTTP/2 on a new session: cleartext (h2c) for an http: origin, TLS for
+ * an https: one; closing the connection closes the session too.
  */
 export function openSseH2(
   origin: string,
@@ -143,7 +151,7 @@ export function openSseH2(
   options: OpenOptions = {},
 ): Promise<SseConnection & { session: http2.ClientHttp2Session }> {
   const conn = new SseConnection(sentLastEventId(options));
-  const session = http2.connect(origin);
+  const session = http2.connect(origin, options.ca === undefined ? {} : { ca: options.ca });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       session.destroy();
