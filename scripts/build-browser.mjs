@@ -14,18 +14,23 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outfile = join(root, 'dist/browser/ssehub-client.js');
 mkdirSync(dirname(outfile), { recursive: true });
 
-await build({
-  entryPoints: [join(root, 'src/client/browser.ts')],
-  outfile,
-  bundle: true,
-  format: 'esm',
-  platform: 'browser',
-  target: 'es2022',
-  minify: true,
-  sourcemap: true,
-  legalComments: 'none',
-  logLevel: 'warning',
-});
+/** One minified ES module for browsers, from a TypeScript entry point. */
+function bundle(entry, out) {
+  return build({
+    entryPoints: [join(root, entry)],
+    outfile: out,
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    minify: true,
+    sourcemap: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+}
+
+await bundle('src/client/browser.ts', outfile);
 
 const code = readFileSync(outfile);
 const size = { bytes: code.byteLength, gzipBytes: gzipSync(code, { level: 9 }).byteLength };
@@ -40,18 +45,7 @@ console.log(
 // style anywhere: the console's CSP allows 'self' only.
 const consoleDir = join(root, 'dist/console');
 mkdirSync(consoleDir, { recursive: true });
-await build({
-  entryPoints: [join(root, 'ui/console/main.ts')],
-  outfile: join(consoleDir, 'console.js'),
-  bundle: true,
-  format: 'esm',
-  platform: 'browser',
-  target: 'es2022',
-  minify: true,
-  sourcemap: true,
-  legalComments: 'none',
-  logLevel: 'warning',
-});
+await bundle('ui/console/main.ts', join(consoleDir, 'console.js'));
 for (const name of ['index.html', 'console.css']) {
   copyFileSync(join(root, 'ui/console', name), join(consoleDir, name));
 }

@@ -11,15 +11,8 @@ const API = new URL('api/', location.href);
 const POLL_MS = 1000;
 const MAX_EVENTS = 200;
 
-interface Sample {
-  t: number;
-  publishes: number;
-  deliveries: number;
-  cutOffs: number;
-  subscribers: number;
-  rss: number;
-  heapUsed: number;
-}
+// The server's own type: a type-only import, erased from the bundle.
+import type { Sample } from '../../src/server/console/sampler.js';
 
 interface StatsAnswer {
   hubPath: string;
