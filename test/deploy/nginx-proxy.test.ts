@@ -175,7 +175,7 @@ it('docs/deployment.md quotes deploy/nginx.conf and deploy/ssehub.service verbat
   assert.ok(DOC.includes(`\`\`\`ini\n${unit}\`\`\``), 'deploy/ssehub.service in an ini block');
 });
 
-it("deploy/ssehub.service trusts the X-Forwarded-For of nginx on the same host", () => {
+it('deploy/ssehub.service trusts the X-Forwarded-For of nginx on the same host', () => {
   const unit = readFileSync(new URL('../../deploy/ssehub.service', import.meta.url), 'utf8');
   const env: Record<string, string> = {};
   for (const m of unit.matchAll(/^Environment=([A-Z_]+)=(.*)$/gm)) env[m[1]!] = m[2]!;

@@ -12,9 +12,7 @@ import { subscriptionsPath } from '../../ui/console/hub-paths.js';
 
 const SECRET = 'console-unit-secret-0123456789abcdef';
 
-async function start(
-  options: { console?: boolean; subscriptions?: boolean; path?: string } = {},
-) {
+async function start(options: { console?: boolean; subscriptions?: boolean; path?: string } = {}) {
   return startServer({
     port: 0,
     host: '127.0.0.1',
@@ -41,7 +39,7 @@ type Verdicts = { publisher: Verdict; subscriber: Verdict; console: boolean; dec
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 describe('web console routes', () => {
-  it('with the hub at / and at /hub, the subscriptions path the console uses is the hub\'s', async (t) => {
+  it("with the hub at / and at /hub, the subscriptions path the console uses is the hub's", async (t) => {
     const token = await mintToken({ subscribe: ['*'] }, { secret: SECRET });
     for (const path of ['/', '/hub']) {
       const server = await start({ path });

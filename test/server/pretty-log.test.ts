@@ -33,6 +33,7 @@ describe('log format', () => {
       err: { type: 'Error', message: 'bad \x1b[1m', stack: 'Error: bad\n    at \x1b[2J' },
     });
     const out = prettyLine(line, false);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the characters that must not appear
     assert.doesNotMatch(out, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e]/);
     assert.ok(out.includes('\\u001b]0;pwned'), out);
     assert.ok(out.includes('\\u009b31m'), out);
