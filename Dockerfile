@@ -17,6 +17,8 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY scripts ./scripts
 COPY src ./src
+# The web console's browser code, which npm run build bundles into dist/console.
+COPY ui ./ui
 RUN npm run build && npm prune --omit=dev
 
 # Run: the same base (the native SQLite module was built against it), no compilers, not root.
@@ -29,6 +31,8 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# Served at /openapi.json (src/server/openapi.ts reads it next to dist/).
+COPY docs/openapi.json ./docs/openapi.json
 # The image's "node" user (uid 1000) owns the volume holding the SQLite history.
 RUN mkdir /data && chown node:node /data
 VOLUME /data

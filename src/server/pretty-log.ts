@@ -46,10 +46,24 @@ function clock(time: unknown): string {
   return `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}.${pad(date.getMilliseconds(), 3)}`;
 }
 
+/**
+ * C0 and C1 controls, DEL and the bidi overrides: a terminal acts on them (an escape sequence in a
+ * topic or a path could rewrite the screen or the title), so they are never written raw.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+const escapeControls = (text: string): string =>
+  text.replace(CONTROLS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
 function valueText(value: unknown): string {
-  if (typeof value === 'string') return /^[^\s"=]+$/.test(value) ? value : JSON.stringify(value);
+  if (typeof value === 'string') {
+    return /^[^\s"=]+$/.test(value) && !new RegExp(CONTROLS.source).test(value)
+      ? value
+      : escapeControls(JSON.stringify(value));
+  }
   if (value === null || typeof value !== 'object') return String(value);
-  return JSON.stringify(value);
+  return escapeControls(JSON.stringify(value));
 }
 
 /**
@@ -68,7 +82,7 @@ export function prettyLine(line: string, colors: boolean): string {
   }
   const level = LEVELS[record.level as number] ?? { label: String(record.level), color: '0' };
   let out = `${paint(clock(record.time), '90', colors)} ${paint(level.label, level.color, colors)}`;
-  if (typeof record.msg === 'string') out += ` ${paint(record.msg, '1', colors)}`;
+  if (typeof record.msg === 'string') out += ` ${paint(escapeControls(record.msg), '1', colors)}`;
   let stack: string | undefined;
   for (const [key, value] of Object.entries(record)) {
     if (OWN_PLACE.has(key) || value === undefined) continue;
@@ -83,7 +97,7 @@ export function prettyLine(line: string, colors: boolean): string {
   if (stack !== undefined) {
     const lines = stack.split('\n').slice(1);
     if (lines.length > 0)
-      out += `\n${paint(lines.map((l) => `    ${l.trim()}`).join('\n'), '90', colors)}`;
+      out += `\n${paint(lines.map((l) => `    ${escapeControls(l.trim())}`).join('\n'), '90', colors)}`;
   }
   return `${out}\n`;
 }

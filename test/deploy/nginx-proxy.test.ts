@@ -6,9 +6,13 @@
 // what was missed, and a stream's end reaches the client cleanly.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
+import { resolveServeConfig } from '../../src/cli/config.js';
+import { createHub } from '../../src/hub/index.js';
 import { cliEnv, type ServeProcess, startServe } from '../helpers/cli-process.js';
 import { mintTestToken, TEST_SECRET } from '../helpers/hub-server.js';
 import {
@@ -169,6 +173,27 @@ it('docs/deployment.md quotes deploy/nginx.conf and deploy/ssehub.service verbat
   );
   const unit = readFileSync(new URL('../../deploy/ssehub.service', import.meta.url), 'utf8');
   assert.ok(DOC.includes(`\`\`\`ini\n${unit}\`\`\``), 'deploy/ssehub.service in an ini block');
+});
+
+it('deploy/ssehub.service trusts the X-Forwarded-For of nginx on the same host', () => {
+  const unit = readFileSync(new URL('../../deploy/ssehub.service', import.meta.url), 'utf8');
+  const env: Record<string, string> = {};
+  for (const m of unit.matchAll(/^Environment=([A-Z_]+)=(.*)$/gm)) env[m[1]!] = m[2]!;
+  const config = resolveServeConfig({}, { ...env, SSEHUB_JWT_KEY: TEST_SECRET });
+  const upstream = /^\s*server (\S+):\d+;/m.exec(NGINX_CONF)?.[1];
+  assert.ok(upstream, 'the upstream address of deploy/nginx.conf');
+  const hub = createHub({ ...config.server.hub, logger: pino({ level: 'silent' }) });
+  const req = (peer: string) =>
+    ({
+      socket: { remoteAddress: peer },
+      headers: { 'x-forwarded-for': '198.51.100.1, 203.0.113.7' },
+    }) as unknown as IncomingMessage;
+  // nginx connects from the loopback address its upstream names (IPv4, or mapped on a dual stack).
+  assert.equal(hub.clientAddress(req(upstream)), '203.0.113.7');
+  assert.equal(hub.clientAddress(req(`::ffff:${upstream}`)), '203.0.113.7');
+  // Any other peer's header is not read.
+  assert.equal(hub.clientAddress(req('192.0.2.9')), '192.0.2.9');
+  void hub.shutdown();
 });
 
 const missing = nginxMissing();

@@ -8,17 +8,22 @@ import { mintToken } from '../../src/hub/auth/token.js';
 import { MAX_CHECK_BODY_BYTES } from '../../src/server/console/api.js';
 import { CONSOLE_CSP, StatsSampler } from '../../src/server/console/index.js';
 import { startServer } from '../../src/server/index.js';
+import { subscriptionsPath } from '../../ui/console/hub-paths.js';
 
 const SECRET = 'console-unit-secret-0123456789abcdef';
 
-async function start(options: { console?: boolean; subscriptions?: boolean } = {}) {
+async function start(options: { console?: boolean; subscriptions?: boolean; path?: string } = {}) {
   return startServer({
     port: 0,
     host: '127.0.0.1',
     demo: false,
     console: options.console ?? true,
     logger: pino({ level: 'silent' }),
-    hub: { jwt: { key: SECRET }, subscriptions: options.subscriptions ?? true },
+    hub: {
+      jwt: { key: SECRET },
+      subscriptions: options.subscriptions ?? true,
+      ...(options.path !== undefined ? { path: options.path } : {}),
+    },
   });
 }
 
@@ -34,6 +39,25 @@ type Verdicts = { publisher: Verdict; subscriber: Verdict; console: boolean; dec
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 describe('web console routes', () => {
+  it("with the hub at / and at /hub, the subscriptions path the console uses is the hub's", async (t) => {
+    const token = await mintToken({ subscribe: ['*'] }, { secret: SECRET });
+    for (const path of ['/', '/hub']) {
+      const server = await start({ path });
+      t.after(() => server.close());
+      const stats = await fetch(`${server.url}/ui/api/stats`, { headers: bearer(token) });
+      assert.equal(stats.status, 200);
+      const answer = (await stats.json()) as { hubPath: string; subscriptionsTopic: string };
+      assert.equal(answer.hubPath, path);
+      const listed = subscriptionsPath(answer.hubPath);
+      assert.equal(listed, answer.subscriptionsTopic);
+      // Resolved as the browser resolves it: on the console's own origin.
+      const url = new URL(listed, `${server.url}/ui/`);
+      assert.equal(url.origin, server.url);
+      const res = await fetch(url, { headers: { ...bearer(token), accept: 'application/json' } });
+      assert.equal(res.status, 200, `${path}: GET ${url.pathname}`);
+    }
+  });
+
   it('is 404 when off', async (t) => {
     const server = await start({ console: false });
     t.after(() => server.close());

@@ -459,3 +459,39 @@ for (const hubPath of [DEFAULT_HUB_PATH, '/hub', '/']) {
     });
   });
 }
+
+describe('per-client limits in the document', () => {
+  it('a publish past maxPublishRate (429 RATE_LIMITED, Retry-After) is documented', async (t) => {
+    const server = await startServer({
+      port: 0,
+      host: '127.0.0.1',
+      demo: false,
+      logger: pino({ level: 'silent' }),
+      hub: { jwt: { key: TEST_SECRET }, maxPublishRate: 1, publishBurst: 1 },
+    });
+    t.after(() => server.close());
+    const token = await mintTestToken({ publish: ['*'] });
+    const publish = () =>
+      fetch(`${server.url}${DEFAULT_HUB_PATH}`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/x-www-form-urlencoded',
+        },
+        body: 'topic=https://example.com/limited&data=x',
+      });
+    assert.equal((await publish()).status, 200);
+    const refused = await publish();
+    const body = await refused.text();
+    assert.equal(refused.status, 429, body);
+    assert.ok(refused.headers.get('retry-after'));
+    const doc = JSON.parse(readFileSync(OPENAPI_FILE, 'utf8')) as Json;
+    const documented: Json | undefined = doc.paths[DEFAULT_HUB_PATH].post.responses['429'];
+    assert.ok(documented, 'POST 429 is documented');
+    const response: Json = documented.$ref
+      ? doc.components.responses[String(documented.$ref).split('/').at(-1)!]
+      : documented;
+    assert.ok(response.headers?.['Retry-After'], 'with its Retry-After');
+    assert.ok(response.content?.['text/plain'], 'and its text/plain body');
+  });
+});

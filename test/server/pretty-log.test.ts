@@ -22,6 +22,23 @@ describe('log format', () => {
     assert.ok(!lineFormatter('pretty', { isTTY: false }, {})?.(line).includes(ESC));
   });
 
+  it('never writes a terminal control character a client sent (escapes, C1, bidi overrides)', () => {
+    const line = JSON.stringify({
+      level: 30,
+      time: 0,
+      msg: 'update published',
+      topic: '\x1b]0;pwned\x07\x1b[2J',
+      path: '/a\u009b31m',
+      id: 'x\u202ey',
+      err: { type: 'Error', message: 'bad \x1b[1m', stack: 'Error: bad\n    at \x1b[2J' },
+    });
+    const out = prettyLine(line, false);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the characters that must not appear
+    assert.doesNotMatch(out, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e]/);
+    assert.ok(out.includes('\\u001b]0;pwned'), out);
+    assert.ok(out.includes('\\u009b31m'), out);
+  });
+
   it('writes time, level, message, then key=value, quoting what needs it', () => {
     const time = new Date(2026, 0, 2, 3, 4, 5, 67).getTime();
     const line = JSON.stringify({

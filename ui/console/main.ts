@@ -4,6 +4,7 @@
 // `Authorization: Bearer` (fetch, and the ssehub client for streams: EventSource sends no headers).
 import { parseLinkHeader, publish, SseHubHttpError, subscribe } from '../../src/client/index.js';
 import { type Chart, createChart } from './chart.js';
+import { subscriptionsPath } from './hub-paths.js';
 import { decodeToken } from './token.js';
 
 const STORAGE_KEY = 'ssehub-console-token';
@@ -226,7 +227,7 @@ function applyDoc(doc: SubscriptionDoc): void {
 }
 
 async function list(accept: string): Promise<{ docs: SubscriptionDoc[]; cursor: string }> {
-  const res = await fetch(new URL(`${hubPath}/subscriptions`, location.href), {
+  const res = await fetch(new URL(subscriptionsPath(hubPath), location.href), {
     headers: { ...authHeaders(), accept },
   });
   if (!res.ok) throw await refusalOf(res);
@@ -265,9 +266,9 @@ async function startSubscriptions(): Promise<void> {
   const events = new URL(hubPath, location.href);
   events.searchParams.append(
     'match_urlpattern',
-    `${hubPath}/subscriptions/:match_type/:match/:subscriber`,
+    `${subscriptionsPath(hubPath)}/:match_type/:match/:subscriber`,
   );
-  events.searchParams.append('topic', `${hubPath}/subscriptions/{topic}/{subscriber}`);
+  events.searchParams.append('topic', `${subscriptionsPath(hubPath)}/{topic}/{subscriber}`);
   try {
     for await (const event of subscribe(events, {
       headers: authHeaders,
