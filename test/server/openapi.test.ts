@@ -3,6 +3,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { pino } from 'pino';
 import { HUB_ROUTES } from '../../src/hub/http/request-router.js';
 import { DEFAULT_HUB_PATH } from '../../src/hub/options.js';
@@ -11,7 +13,6 @@ import { SERVER_ROUTES } from '../../src/server/create-server.js';
 import { DEMO_ROUTES } from '../../src/server/demo-routes.js';
 import { type RunningServer, startServer } from '../../src/server/index.js';
 import { OPENAPI_FILE, OPENAPI_PATH } from '../../src/server/openapi.js';
-import { importDev } from '../helpers/dev-import.js';
 import { mintTestToken, TEST_SECRET } from '../helpers/hub-server.js';
 
 // The OpenAPI document (docs/openapi.json) against a maintained validator, against the routers'
@@ -21,22 +22,6 @@ import { mintTestToken, TEST_SECRET } from '../helpers/hub-server.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: JSON documents, walked by key
 type Json = Record<string, any>;
-type Validate = ((data: unknown) => boolean) & { errors?: unknown };
-interface ValidatorModule {
-  Validator: new () => {
-    validate(spec: object): Promise<{ valid: boolean; errors?: unknown }>;
-    version: string;
-  };
-}
-interface AjvModule {
-  default: new (
-    options: object,
-  ) => {
-    addSchema(schema: object, key: string): unknown;
-    getSchema(ref: string): Validate | undefined;
-  };
-}
-
 // `x-query`: QUERY (RFC 10008), which OpenAPI 3.1 cannot name (3.2's `query` has its shape).
 const METHODS = [
   'get',
@@ -78,13 +63,8 @@ function deref(doc: Json, value: Json): Json {
     .reduce((node: Json, key) => node[key], doc);
 }
 
-async function validator() {
-  const { Validator } = await importDev<ValidatorModule>('@seriousme/openapi-schema-validator');
-  return new Validator();
-}
-
 async function assertValid(doc: Json): Promise<void> {
-  const v = await validator();
+  const v = new Validator();
   const res = await v.validate(structuredClone(doc));
   assert.ok(res.valid, JSON.stringify(res.errors, null, 2));
   assert.equal(v.version, '3.1');
@@ -359,10 +339,9 @@ function mediaType(res: Response): string {
 for (const hubPath of [DEFAULT_HUB_PATH, '/hub', '/']) {
   describe(`route coverage of a server with the hub at ${hubPath}`, () => {
     let f: Fixture;
-    let ajv: InstanceType<AjvModule['default']>;
+    let ajv: Ajv2020;
     before(async () => {
       f = await fixture(hubPath);
-      const { default: Ajv2020 } = await importDev<AjvModule>('ajv/dist/2020');
       ajv = new Ajv2020({ strict: false, allErrors: true });
       // The document as a schema whose components the responses' `$ref`s point into.
       ajv.addSchema(f.doc, 'openapi');

@@ -22,15 +22,30 @@ import {
 
 type Route = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
-describe('EventStream over node:http', () => {
-  const log = new StreamLog();
+/**
+ * A node:http server for one suite that answers each path from `routes` (404 otherwise) and
+ * counts the requests it parsed; `port()` once listening.
+ */
+function routedServer(log: StreamLog) {
   const routes = new Map<string, Route>();
+  const counted = { requests: 0 };
   const server = http.createServer((req, res) => {
+    counted.requests += 1;
     const route = routes.get(new URL(req.url ?? '/', 'http://x').pathname);
     if (route) route(req, res);
     else res.writeHead(404).end();
   });
   const base = listenForSuite(server, log);
+  return { server, routes, counted, base, port: () => Number(new URL(base()).port) };
+}
+
+/** A raw HTTP/1.1 stream request. */
+const streamRequest = (path: string) =>
+  `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n`;
+
+describe('EventStream over node:http', () => {
+  const log = new StreamLog();
+  const { routes, base } = routedServer(log);
 
   routes.set('/script', (req, res) => {
     runScript(createEventStream(req, res, SCRIPT_OPTIONS), log);
@@ -252,16 +267,8 @@ describe('EventStream over node:http', () => {
 
 describe('EventStream over node:http, on the wire', () => {
   const log = new StreamLog();
-  const routes = new Map<string, Route>();
-  const server = http.createServer((req, res) => {
-    const route = routes.get(new URL(req.url ?? '/', 'http://x').pathname);
-    if (route) route(req, res);
-    else res.writeHead(404).end();
-  });
-  const base = listenForSuite(server, log);
-  const port = () => Number(new URL(base()).port);
-  const request = (path: string) =>
-    `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n`;
+  const { server, routes, port } = routedServer(log);
+  const request = streamRequest;
 
   it('sends a close-delimited body, frames straight after the head, and closes at the end', async () => {
     let stream: EventStream | undefined;
@@ -385,18 +392,8 @@ describe('EventStream over node:http, on the wire', () => {
 
 describe('EventStream over node:http, detached', () => {
   const log = new StreamLog();
-  const routes = new Map<string, Route>();
-  let requests = 0;
-  const server = http.createServer((req, res) => {
-    requests += 1;
-    const route = routes.get(new URL(req.url ?? '/', 'http://x').pathname);
-    if (route) route(req, res);
-    else res.writeHead(404).end();
-  });
-  const base = listenForSuite(server, log);
-  const port = () => Number(new URL(base()).port);
-  const request = (path: string) =>
-    `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n`;
+  const { routes, counted, port } = routedServer(log);
+  const request = streamRequest;
 
   it('takes the connection over: frames flow, the response says nothing more, both are freed', async () => {
     setFlagsFromString('--expose-gc');
@@ -428,7 +425,7 @@ describe('EventStream over node:http, detached', () => {
       conn.write(request('/detached'));
       stream?.write(encodeEvent({ id: '1', data: 'after detach' }));
       await conn.waitFor(() => conn.received.endsWith('data: after detach\n\n'), 'the frame');
-      assert.equal(requests, 1);
+      assert.equal(counted.requests, 1);
       for (let i = 0; i < 5 && (refs?.req.deref() ?? refs?.res.deref()) !== undefined; i++) {
         await new Promise((resolve) => setImmediate(resolve));
         gc();

@@ -22,10 +22,10 @@ export class Coalescer {
   #touched: (IndexEntry | undefined)[] = [];
   #joined = new Map<number, Buffer | null>();
 
-  /** Starts batch number `id` of updates at `positions` (store order). */
-  begin(id: number, positions: readonly number[]): void {
+  /** Starts batch number `id` of updates at `positions` (store order; the array is kept). */
+  begin(id: number, positions: number[]): void {
     this.#batch = id;
-    this.#positions = positions.slice();
+    this.#positions = positions;
     this.#frames = new Array(positions.length);
     this.#touched.length = 0;
     this.#joined.clear();

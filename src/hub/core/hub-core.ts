@@ -177,9 +177,16 @@ export class HubCore {
       while (this.#current !== undefined || this.#head < this.#queue.length) {
         if (this.#current === undefined) {
           const count = Math.min(this.#queue.length - this.#head, MAX_BATCH);
-          const batch = this.#queue.slice(this.#head, this.#head + count);
-          for (let i = 0; i < count; i++) this.#queue[this.#head++] = undefined as never;
-          this.#current = this.#dispatch(batch);
+          if (count === 1) {
+            // Alone: written at once, with no batch to build (the common, unloaded case).
+            const { update, position } = this.#queue[this.#head]!;
+            this.#queue[this.#head++] = undefined as never;
+            this.#current = this.#offerAll(update, position, this.#nextMark(), -1);
+          } else {
+            const batch = this.#queue.slice(this.#head, this.#head + count);
+            for (let i = 0; i < count; i++) this.#queue[this.#head++] = undefined as never;
+            this.#current = this.#dispatchBatch(batch);
+          }
         }
         if (!this.#step(this.#current)) {
           this.#paused++;
@@ -214,14 +221,9 @@ export class HubCore {
     return this.#mark;
   }
 
-  /** Dispatches `batch` (store order): alone, written at once; several, coalesced. */
-  *#dispatch(batch: readonly Pending[]): Generator<void, void> {
+  /** Dispatches several updates (store order) coalesced: each subscriber's share in one write. */
+  *#dispatchBatch(batch: readonly Pending[]): Generator<void, void> {
     if (this.#subscribers.size === 0) return;
-    if (batch.length === 1) {
-      const { update, position } = batch[0] as Pending;
-      yield* this.#offerAll(update, position, this.#nextMark(), -1);
-      return;
-    }
     const coalescer = this.#coalescer;
     const id = this.#nextMark();
     coalescer.begin(
