@@ -179,6 +179,23 @@ export function publisherToken(): Promise<string> {
 
 const HUB = '/.well-known/mercure';
 
+const LIMIT_FLAGS = ['--max-streams-per-client', '--max-subscribe-rate', '--max-publish-rate'];
+const limitsOffByRoot = new Map<string, string[]>();
+
+/** The per-client limit flags `root`'s `ssehub serve` knows, each set to 0 (off). */
+function limitsOff(root: string): string[] {
+  let flags = limitsOffByRoot.get(root);
+  if (flags === undefined) {
+    const help = spawnSync(process.execPath, ['dist/cli/main.js', 'serve', '--help'], {
+      cwd: root,
+      encoding: 'utf8',
+    }).stdout;
+    flags = LIMIT_FLAGS.filter((flag) => help.includes(flag)).flatMap((flag) => [flag, '0']);
+    limitsOffByRoot.set(root, flags);
+  }
+  return flags;
+}
+
 async function startSsehub(
   port: number,
   pinned: boolean,
@@ -203,11 +220,9 @@ async function startSsehub(
     '--max-connections',
     '30000',
     // Every load-generator client connects from 127.0.0.1: the per-client limits would refuse
-    // all but 64 streams, 40 subscribes at once and publishes past 2000 at once. A base checkout
-    // older than a flag would refuse the flag itself.
-    ...(root === ROOT
-      ? ['--max-streams-per-client', '0', '--max-subscribe-rate', '0', '--max-publish-rate', '0']
-      : []),
+    // all but 64 streams, 40 subscribes at once and publishes past 2000 at once. Each is turned
+    // off where the checkout has it (a base checkout older than a flag would refuse the flag).
+    ...limitsOff(root),
     ...extra,
   ];
   const p = new Proc(process.execPath, args, pinned, root);
